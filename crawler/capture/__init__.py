@@ -1,0 +1,1 @@
+"""Recording what crossed the wire (warcprox) and what the browser rendered."""

@@ -1,0 +1,132 @@
+"""Settings of the bioarchive Scrapy project.
+
+Every knob the README documents lives here; override with ``-s NAME=VALUE``
+or environment-specific files as Scrapy allows. Values chosen on purpose for
+small government servers, not Scrapy's template defaults.
+"""
+
+import os
+
+from crawler import __version__
+
+BOT_NAME = "bioarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- The collection -------------------------------------------------------
+# Everything a collection has (WARCs, indexes, state, databases) lives here;
+# moving the directory moves the collection.
+ARCHIVE_DIR = os.environ.get("ARCHIVE_DIR", "warcs")
+COLLECTION_NAME = os.environ.get("COLLECTION_NAME", "bioarchive")
+WARC_PREFIX = os.environ.get("WARC_PREFIX", "bioarchive")
+WARC_ROLLOVER_SIZE = 1_000_000_000  # bytes; a file is closed and a new one opened past this
+
+# Who runs the crawl: named in every warcinfo record and in the User-Agent.
+OPERATOR = os.environ.get("ARCHIVE_OPERATOR", "")
+CONTACT = os.environ.get("ARCHIVE_CONTACT", "")
+# Left empty, the User-Agent is built from BOT_NAME, version and CONTACT.
+USER_AGENT = None
+
+# --- Safety ---------------------------------------------------------------
+# Loopback, private and link-local targets are refused (Scrapy's requests and
+# the browser's, at the proxy). Tests and the demo switch this on.
+ALLOW_PRIVATE_TARGETS = False
+
+# --- Recording proxy (warcprox) -------------------------------------------
+# Empty: the crawl starts its own warcprox on a free loopback port and stops it
+# at the end. "host:port": use that running warcprox instead.
+WARCPROX_ADDRESS = ""
+WARCPROX_STARTUP_TIMEOUT = 30  # seconds
+# Hosts the browser calls on its own (sync, updates); never part of a capture.
+WARCPROX_BLOCKED_HOSTS = [
+    "google.com",
+    "googleapis.com",
+    "gstatic.com",
+    "gvt1.com",
+    "gvt2.com",
+    "googleusercontent.com",
+    "doubleclick.net",
+]
+# Seconds the crawl waits for warcprox to index a page's response record.
+RECORD_LOOKUP_TIMEOUT = 20
+# Seconds a crawl waits for a job holding the collection exclusively; 0 fails at once.
+COLLECTION_LOCK_TIMEOUT = 0
+
+# --- Scope ----------------------------------------------------------------
+# Links are followed within the seed's host and path prefix, up to this many
+# hops from the seed; moving through a list's pages does not count as a hop.
+SCOPE_DEPTH = 1
+MAX_LIST_PAGES = 200
+# Articles are captured, not crawled from: their outlinks go into the capture
+# metadata record and are followed only when this is on.
+FOLLOW_ARTICLE_LINKS = False
+
+# --- Browser --------------------------------------------------------------
+BROWSER_ENABLED = True
+BROWSER_EXECUTABLE = "/usr/bin/chromium"  # falls back to Playwright's own when missing
+BROWSER_VIEWPORT = {"width": 1280, "height": 900}
+BROWSER_SCROLL_STEP = 600  # pixels per scroll step
+BROWSER_SCROLL_PAUSE_MS = 120  # between steps, so lazy loaders fire
+BROWSER_MAX_SCROLLS = 200  # bound for endless pages
+BROWSER_IDLE_MS = 800  # network quiet for this long means "loaded"
+BROWSER_RENDER_TIMEOUT = 20  # seconds: bound for the whole behaviour run
+BROWSER_SCREENSHOT_MAX_HEIGHT = 20000  # pixels; longer pages are clipped (noted in metadata)
+
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
+
+# --- Politeness -----------------------------------------------------------
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+# 404, 500 and the like are what happened: capture them like any page.
+HTTPERROR_ALLOW_ALL = True
+RETRY_ENABLED = True
+RETRY_TIMES = 1
+REDIRECT_MAX_TIMES = 10
+# Compression is undone by Scrapy only after warcprox has recorded the wire bytes.
+COOKIES_ENABLED = True
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.capture.middleware.PrivateTargetMiddleware": 50,
+    "crawler.useragent.HonestUserAgentMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "crawler.capture.middleware.RecordingProxyMiddleware": 740,
+}
+
+# Order matters: the proxy starts before the browser is pointed at it, and
+# is stopped (closing its WARC files) before the collection index is updated.
+EXTENSIONS = {
+    # Shared for the run: other crawls may add to the collection, a job that
+    # needs it alone (repair, bundling) takes it exclusively.
+    "crawler.capture.lock.CollectionLock": 50,
+    "crawler.capture.proxy.RecordingProxy": 100,
+    "crawler.capture.browser_setup.BrowserSetup": 110,
+    "crawler.capture.index.IndexOnClose": 900,
+}
+
+ITEM_PIPELINES = {
+    "crawler.capture.rendered.RenderedRecordsPipeline": 100,
+    "pipelines.pages.PageLogPipeline": 800,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
