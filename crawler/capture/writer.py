@@ -1,0 +1,289 @@
+"""Our own WARC writer, for the records the browser produces.
+
+warcprox records what crossed the wire; the screenshot, the rendered DOM and
+the capture metadata are written here, as ``resource`` / ``conversion`` /
+``metadata`` records tied to the page's response by WARC-Concurrent-To /
+WARC-Refers-To (warcprox's WARCPROX_WRITE_RECORD cannot set those).
+
+The files are evidence, so the rules are those of an append-only log:
+
+- each record is built in memory as one gzip member, then appended with a
+  single write loop, flushed and fsync'd before it is reported (RecordRef,
+  record index): a crash loses at most the record in flight;
+- a file is created exclusively (``NAME.warc.gz.open``), never reopened,
+  rewritten or truncated, and renamed to its final name only once complete;
+- a write error closes the file where it is (earlier records stay readable
+  at the offsets already reported) and is raised naming the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import secrets
+import string
+import threading
+from datetime import datetime, timezone
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+from crawler.capture.records import RecordIndex, RecordRef
+from crawler.capture.warcinfo import format_warc_fields
+
+OPEN_SUFFIX = ".open"
+RECORD_TYPES = ("resource", "metadata", "conversion")
+# Headers the writer owns: a caller's extra_headers may not override them.
+_MANAGED = {
+    "warc-type", "warc-record-id", "warc-date", "warc-target-uri", "content-type", "content-length",
+    "warc-block-digest", "warc-payload-digest", "warc-warcinfo-id", "warc-concurrent-to",
+    "warc-refers-to", "warc-refers-to-target-uri", "warc-refers-to-date", "warc-filename",
+}
+_TOKEN_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class WarcWriteError(OSError):
+    """Writing, syncing or renaming a WARC file failed; the message names the file."""
+
+
+def sha256_b32(data: bytes) -> str:
+    """Labelled base32 SHA-256, as warcprox writes it with ``-g sha256 --base32``."""
+    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def format_warc_date(value: datetime | str | None = None) -> str:
+    """WARC-Date in UTC with microseconds (allowed in WARC/1.1)."""
+    if isinstance(value, str):
+        return value
+    value = (value or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime_to_iso_date(value, use_micros=True)
+
+
+def _record_id(value: str | None) -> str | None:
+    if value and not value.startswith("<"):
+        value = f"<{value}>"
+    return value
+
+
+class WarcWriter:
+    """Thread-safe, rolling, append-only writer of WARC/1.1 files (one gzip member per record)."""
+
+    def __init__(
+        self,
+        directory: str,
+        prefix: str,
+        warcinfo_fields: list[tuple[str, str]],
+        rollover_size: int = 1_000_000_000,
+        record_index: RecordIndex | None = None,
+        name_suffix: str = "",
+    ):
+        self.directory = directory
+        self.prefix = prefix
+        self.warcinfo_fields = list(warcinfo_fields)
+        self.rollover_size = rollover_size
+        self.record_index = record_index
+        self.name_suffix = name_suffix
+        self._lock = threading.Lock()
+        # warcio builds and gzips each record; its output is swapped per record.
+        self._warcio = WARCWriter(None, gzip=True, warc_version="1.1")
+        self._serial = 0
+        self._fh: io.FileIO | None = None
+        self._name: str | None = None  # final name of the file being written
+        self._offset = 0
+        self._warcinfo_id: str | None = None
+        self._closed = False
+        self.files: list[str] = []  # final paths of the files completed so far
+
+    # --- public API ------------------------------------------------------
+    def write_record(
+        self,
+        warc_type: str,
+        target_uri: str,
+        payload: bytes,
+        content_type: str,
+        *,
+        concurrent_to: str | None = None,
+        refers_to: str | None = None,
+        refers_to_target_uri: str | None = None,
+        refers_to_date: str | None = None,
+        extra_headers: dict | None = None,
+        warc_date: datetime | str | None = None,
+    ) -> RecordRef:
+        if warc_type not in RECORD_TYPES:
+            raise ValueError(f"WarcWriter writes {', '.join(RECORD_TYPES)} records, not {warc_type!r}")
+        clash = _MANAGED & {k.lower() for k in (extra_headers or {})}
+        if clash:
+            raise ValueError(f"extra_headers may not set {', '.join(sorted(clash))}")
+        payload = bytes(payload)
+        concurrent_to, refers_to = _record_id(concurrent_to), _record_id(refers_to)
+        headers = [("WARC-Target-URI", target_uri)]
+        if concurrent_to:
+            headers.append(("WARC-Concurrent-To", concurrent_to))
+        if refers_to:
+            headers.append(("WARC-Refers-To", refers_to))
+        if refers_to_target_uri:
+            headers.append(("WARC-Refers-To-Target-URI", refers_to_target_uri))
+        if refers_to_date:
+            headers.append(("WARC-Refers-To-Date", refers_to_date))
+        headers += [(str(k), str(v)) for k, v in (extra_headers or {}).items()]
+        with self._lock:
+            if self._closed:
+                raise ValueError("WarcWriter is closed")
+            if self._fh is None:
+                self._open_file()
+            ref = self._write(warc_type, headers, payload, content_type, _date=warc_date,
+                              concurrent_to=concurrent_to, refers_to=refers_to)
+            if self._offset >= self.rollover_size:
+                self._finish_file()
+            return ref
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            if self._fh is not None:
+                self._finish_file()
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def current_path(self) -> str | None:
+        """The ``.open`` path being written, if any."""
+        return self._path(self._name) + OPEN_SUFFIX if self._name else None
+
+    # --- files -----------------------------------------------------------
+    def _path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    def _open_file(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        now = datetime.now(timezone.utc)
+        token = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(8))
+        name = (f"{self.prefix}-{now:%Y%m%d%H%M%S}{now.microsecond // 1000:03d}-"
+                f"{self._serial:05d}-{token}{self.name_suffix}.warc.gz")
+        path = self._path(name)
+        if os.path.lexists(path):
+            raise FileExistsError(f"refusing to overwrite existing WARC file {path}")
+        try:
+            # "x": never open an existing file for writing; unbuffered: we decide when bytes go out.
+            self._fh = open(path + OPEN_SUFFIX, "xb", buffering=0)
+        except OSError as e:
+            raise WarcWriteError(e.errno, f"cannot create WARC file {path + OPEN_SUFFIX}: {e.strerror or e}") from e
+        self._serial += 1
+        self._name, self._offset = name, 0
+        info = StatusAndHeaders("", [("WARC-Filename", name)], protocol="WARC/1.1")
+        self._warcinfo_id = None  # the warcinfo record itself carries no Warcinfo-ID
+        ref = self._write("warcinfo", info.headers, format_warc_fields(self.warcinfo_fields),
+                          "application/warc-fields")
+        self._warcinfo_id = ref.record_id
+
+    def _finish_file(self) -> None:
+        """fsync, close, rename to the final name, fsync the directory. Never truncates."""
+        fh, name, self._fh, self._name = self._fh, self._name, None, None
+        path = self._path(name)
+        try:
+            try:
+                os.fsync(fh.fileno())
+            finally:
+                fh.close()
+            if os.path.lexists(path):
+                raise FileExistsError(f"{path} appeared while writing; left as {path + OPEN_SUFFIX}")
+            os.rename(path + OPEN_SUFFIX, path)
+            _fsync_dir(self.directory)
+        except OSError as e:
+            raise WarcWriteError(e.errno, f"cannot close WARC file {path}: {e.strerror or e}") from e
+        self.files.append(path)
+
+    # --- records ---------------------------------------------------------
+    def _write(self, warc_type, headers, payload, content_type, *, _date=None, concurrent_to=None,
+               refers_to=None) -> RecordRef:
+        digest = sha256_b32(payload)  # no HTTP headers in these records: block == payload
+        date = format_warc_date(_date)
+        rec_headers = StatusAndHeaders("", [], protocol="WARC/1.1")
+        rec_headers.add_header("WARC-Type", warc_type)
+        rec_headers.add_header("WARC-Record-ID", self._warcio._make_warc_id())
+        rec_headers.add_header("WARC-Date", date)
+        for name, value in headers:
+            rec_headers.add_header(name, value)
+        if self._warcinfo_id:
+            rec_headers.add_header("WARC-Warcinfo-ID", self._warcinfo_id)
+        rec_headers.add_header("WARC-Block-Digest", digest)
+        rec_headers.add_header("WARC-Payload-Digest", digest)
+        record = self._warcio.create_warc_record(
+            rec_headers.get_header("WARC-Target-URI") or "", warc_type, payload=io.BytesIO(payload),
+            length=len(payload), warc_content_type=content_type, warc_headers=rec_headers)
+        member = io.BytesIO()
+        self._warcio.out = member
+        self._warcio.write_record(record)
+        data = member.getvalue()
+
+        offset = self._offset
+        self._append(data)
+        ref = RecordRef(
+            record_id=rec_headers.get_header("WARC-Record-ID"),
+            warc_type=warc_type,
+            target_uri=rec_headers.get_header("WARC-Target-URI"),
+            warc_date=date,
+            warc_filename=self._name,
+            warc_offset=offset,
+            warc_length=len(data),
+            payload_digest=digest,
+            content_type=content_type,
+            concurrent_to=concurrent_to,
+            refers_to=refers_to,
+        )
+        if self.record_index is not None:
+            self.record_index.add(ref)
+        return ref
+
+    def _append(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[self._fh.write(view):]
+            os.fsync(self._fh.fileno())
+        except OSError as e:
+            path = self.current_path
+            # The file may now end in a partial member: close it where it is (its complete records
+            # keep the offsets already reported) and let the next record start a new file.
+            try:
+                self._finish_file()
+            except OSError:
+                pass
+            raise WarcWriteError(e.errno, f"cannot write WARC record to {path}: {e.strerror or e}") from e
+        self._offset += len(data)
+
+
+def _fsync_dir(directory: str) -> None:
+    # Makes the rename durable; not every platform/filesystem allows it.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read_record_at(path: str, offset: int):
+    """The warcio record whose gzip member (or plain record) starts at ``offset``.
+
+    Its raw stream is read into memory, so the record stays usable after the
+    file is closed (``record.content_stream().read()``).
+    """
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        it = ArchiveIterator(fh)
+        record = next(iter(it))
+        record.raw_stream = io.BytesIO(record.raw_stream.read())
+        return record
