@@ -1,0 +1,1 @@
+self.__BUILD_MANIFEST={__rewrites:{beforeFiles:[],afterFiles:[],fallback:[]},"/newsDetail_forward_[id]":["static/chunks/pages/newsDetail.js"],sortedPages:["/_app","/_error","/newsDetail_forward_[id]"]};self.__BUILD_MANIFEST_CB&&self.__BUILD_MANIFEST_CB();
