@@ -253,6 +253,36 @@ class CaptureProxyHandler(warcprox.warcproxy.WarcProxyHandler):
     def do_PUTMETA(self):
         return self.do_COMMAND()
 
+    # warcprox answers 502/504 itself when the server sent nothing usable; mark
+    # those answers so the crawl never mistakes them for the server's own.
+    def send_error(self, code, message=None, explain=None):
+        self._answering_for_proxy = True
+        try:
+            super().send_error(code, message, explain)
+        finally:
+            self._answering_for_proxy = False
+
+    def end_headers(self):
+        if getattr(self, "_answering_for_proxy", False):
+            self.send_header("Warcprox-Meta", json.dumps({"proxy-error": True}, separators=(",", ":")))
+        super().end_headers()
+
+    def do_CONNECT(self):
+        # Refuse a blocked host's tunnel before the TLS handshake: the browser's
+        # own background clients do not accept our CA and would fail noisily.
+        self.is_connect = True
+        try:
+            self._determine_host_port()
+        except Exception:  # malformed: warcprox's own handler answers it
+            return super().do_CONNECT()
+        if self._is_blocked_host(self.hostname):
+            log.info("refused blocked host %s", self.path)
+            try:
+                self._refuse({"refused": "blocked-host"}, "request refused by the recording proxy: blocked host")
+            except Refused:
+                return
+        return super().do_CONNECT()
+
     def _connect_to_remote_server(self):
         if self._is_blocked_host(self.hostname):
             log.info("refused blocked host %s", self.url)
@@ -367,6 +397,15 @@ class OneLineFormatter(logging.Formatter):
         return super().format(record).replace("\r", "").replace("\n", " | ")
 
 
+class BriefFormatter(OneLineFormatter):
+    """For the console: the message only; tracebacks stay in logs/warcprox.log."""
+
+    def format(self, record):
+        brief = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        message = super().format(brief)
+        return message.split(" | Traceback (most recent call last)", 1)[0]
+
+
 def setup_logging(archive_dir: str) -> None:
     # hanzo's gzip writer triggers a FutureWarning on every Python run; it is not ours to fix.
     warnings.filterwarnings("ignore", message="GzipFile was opened for writing", category=FutureWarning)
@@ -380,7 +419,7 @@ def setup_logging(archive_dir: str) -> None:
     to_stderr = logging.StreamHandler(sys.stderr)
     to_stderr.setLevel(logging.WARNING)
     # The crawl reads these lines back: "LEVEL [logger] message".
-    to_stderr.setFormatter(OneLineFormatter("%(levelname)s [%(name)s] %(message)s"))
+    to_stderr.setFormatter(BriefFormatter("%(levelname)s [%(name)s] %(message)s"))
     root.addHandler(to_file)
     root.addHandler(to_stderr)
 

@@ -86,14 +86,23 @@ class RecordIndex:
     def get(self, record_id: str) -> RecordRef | None:
         return self._one("SELECT * FROM records WHERE record_id = ?", (record_id,))
 
-    def latest(self, url: str, types=("response", "revisit"), since: str | None = None) -> RecordRef | None:
-        """The newest record of one of ``types`` for ``url``, written at or after ``since``."""
+    def latest(
+        self, url: str, types=("response", "revisit"), since: str | None = None, until: str | None = None
+    ) -> RecordRef | None:
+        """The newest record of one of ``types`` for ``url`` dated within [since, until].
+
+        Bounds are WARC-Date strings; ``until`` lets a visit skip a record a
+        later visit of the same URL wrote while this one was still rendering.
+        """
         marks = ",".join("?" * len(types))
         sql = f"SELECT * FROM records WHERE target_uri = ? AND warc_type IN ({marks})"
         args: list = [url, *types]
         if since:
             sql += " AND warc_date >= ?"
             args.append(since)
+        if until:
+            sql += " AND warc_date <= ?"
+            args.append(until)
         sql += " ORDER BY warc_date DESC, rowid DESC LIMIT 1"
         return self._one(sql, args)
 
