@@ -49,7 +49,7 @@ WARCPROX_BLOCKED_HOSTS = [
     "doubleclick.net",
 ]
 # Seconds the crawl waits for warcprox to index a page's response record.
-RECORD_LOOKUP_TIMEOUT = 20
+RECORD_LOOKUP_TIMEOUT = 10
 # Seconds a crawl waits for a job holding the collection exclusively; 0 fails at once.
 COLLECTION_LOCK_TIMEOUT = 0
 
@@ -85,10 +85,12 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
 
 # --- Politeness -----------------------------------------------------------
 ROBOTSTXT_OBEY = True
+# robots.txt rules are matched against this product token.
+ROBOTSTXT_USER_AGENT = BOT_NAME
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
-RANDOMIZE_DOWNLOAD_DELAY = True
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%, so requests do not beat like a clock
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0

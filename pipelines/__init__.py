@@ -1,0 +1,1 @@
+"""Item pipelines: what happens to a capture after it is recorded."""
