@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 
-from . import content, faults, gov, images, pages, thepaper, wechat
+from . import bench, content, faults, gov, images, pages, thepaper, wechat
 from .server import Router, Server, serve_in_thread
 from .tls import make_tls
 
@@ -51,7 +51,7 @@ class MockSite:
         if self._servers:
             return self
         router = Router()
-        for module in (pages, wechat, thepaper, gov, images, faults):
+        for module in (pages, wechat, thepaper, gov, images, faults, bench):
             module.add_routes(router)
         tls_dir = self._tls_dir
         if tls_dir is None:

@@ -67,6 +67,8 @@ class BrowserSetup:
     def __init__(self, crawler):
         settings = crawler.settings
         if not settings.getbool("BROWSER_ENABLED"):
+            # Scrapy's own handlers: scrapy-playwright would launch Chromium anyway.
+            settings.set("DOWNLOAD_HANDLERS", {}, priority="cmdline")
             raise NotConfigured("BROWSER_ENABLED is off")
         proxy_url = settings.get("CAPTURE_PROXY_URL")
         if not proxy_url:

@@ -1,0 +1,130 @@
+"""Faults around a crawl: a page that times out, SIGTERM mid-crawl, a browser that dies.
+
+Each runs ``scrapy crawl archive`` as a user would, against the mock site,
+and checks that what was captured is intact and the crawl behaved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from crawler.capture.index import check_gzip_members
+from mocksite import MockSite
+from mocksite.bench import bench_urls
+from tests.collection import read_collection, warc_files
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
+FAST = ["-s", "ALLOW_PRIVATE_TARGETS=1", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+        "-s", "RETRY_TIMES=0", "-s", "CONTACT=tests@bioarchive.invalid", "-s", "SCOPE_DEPTH=0"]
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium"),
+]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with MockSite(tls_dir=str(tmp_path_factory.mktemp("tls"))) as s:
+        yield s
+
+
+def start_crawl(seeds: list[str], tmp_path, *extra) -> tuple[subprocess.Popen, str, str]:
+    path = tmp_path / "seeds.txt"
+    path.write_text("\n".join(seeds) + "\n")
+    archive = str(tmp_path / "collection")
+    log = str(tmp_path / "crawl.log")
+    cmd = [SCRAPY, "crawl", "archive", "-a", f"seeds={path}", "-s", f"ARCHIVE_DIR={archive}", *FAST, *extra]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    return proc, archive, log
+
+
+def records_indexed(archive: str) -> int:
+    try:
+        db = sqlite3.connect(f"file:{archive}/state/capture.sqlite?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM records WHERE warc_type = 'response'").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def assert_collection_intact(archive: str):
+    assert not [n for n in os.listdir(archive) if n.endswith(".open")]
+    files = warc_files(archive)
+    assert files
+    for path in files:
+        with open(path, "rb") as f:
+            check_gzip_members(f)  # raises on a torn file
+    for rec in read_collection(archive):
+        if rec.type != "warcinfo":
+            assert rec.digests.block_ok, (rec.filename, rec.offset)
+
+
+def test_navigation_timeout_is_recorded_and_the_crawl_goes_on(site, tmp_path):
+    slow = site.url("/fault/slow?delay=8")
+    fine = site.urls["gov_article"]
+    proc, archive, log = start_crawl([slow, fine], tmp_path, "-s", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=2000")
+    assert proc.wait(timeout=240) == 0, open(log).read()[-3000:]
+    recs = read_collection(archive)
+    errors = {}
+    for rec in recs:
+        if rec.type == "metadata":
+            meta = json.loads(rec.payload)
+            errors[meta["url"]] = meta.get("error")
+    assert "timeout" in (errors.get(slow) or ""), errors
+    assert errors.get(fine) is None
+    assert [r for r in recs if r.type == "response" and r.uri == fine and r.http_status == 200]
+
+
+def test_sigterm_mid_crawl_closes_every_warc(site, tmp_path):
+    seeds = bench_urls(site, 60)
+    proc, archive, log = start_crawl(seeds, tmp_path)
+    wait_for(lambda: records_indexed(archive) >= 5, 120, "the first responses")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=120) is not None
+    text = open(log).read()
+    assert "Received SIGTERM" in text, text[-2000:]
+    assert_collection_intact(archive)
+    # The proxy went with the crawl.
+    assert not [p for p in psutil.process_iter(["cmdline"]) if archive in " ".join(p.info["cmdline"] or [])]
+
+
+def test_crashed_browser_is_restarted(site, tmp_path):
+    seeds = bench_urls(site, 40)
+    proc, archive, log = start_crawl(seeds, tmp_path, "-s", "CONCURRENT_REQUESTS=2")
+    wait_for(lambda: records_indexed(archive) >= 3, 120, "the first responses")
+    crawler = psutil.Process(proc.pid)
+    browsers = [p for p in crawler.children(recursive=True)
+                if "chrom" in p.name() and "--type=" not in " ".join(p.cmdline())]
+    assert browsers, "no browser process found"
+    for browser in browsers:
+        browser.kill()
+    assert proc.wait(timeout=300) == 0, open(log).read()[-3000:]
+    recs = read_collection(archive)
+    captured = {r.uri for r in recs if r.type == "response" and r.http_status == 200}
+    # Pages after the crash were still rendered and captured.
+    screenshots = [r for r in recs if r.type == "resource" and r.header("Content-Type") == "image/png"]
+    assert len(captured & set(seeds)) >= 35, len(captured & set(seeds))
+    assert len(screenshots) > 3
+    assert_collection_intact(archive)
