@@ -73,9 +73,10 @@ BROWSER_IDLE_MS = 800  # network quiet for this long means "loaded"
 BROWSER_RENDER_TIMEOUT = 20  # seconds: bound for the whole behaviour run
 BROWSER_SCREENSHOT_MAX_HEIGHT = 20000  # pixels; longer pages are clipped (noted in metadata)
 
+# scrapy-playwright's handler, shared by both schemes (one browser per crawl).
 DOWNLOAD_HANDLERS = {
-    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "http": "crawler.capture.download_handler.BrowserDownloadHandler",
+    "https": "crawler.capture.download_handler.BrowserDownloadHandler",
 }
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
