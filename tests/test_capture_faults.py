@@ -128,3 +128,25 @@ def test_crashed_browser_is_restarted(site, tmp_path):
     assert len(captured & set(seeds)) >= 35, len(captured & set(seeds))
     assert len(screenshots) > 3
     assert_collection_intact(archive)
+
+
+def test_unreachable_server_is_recorded_as_no_response(site, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/article.html"
+    fine = site.urls["gov_article"]
+    proc, archive, log = start_crawl([dead, fine], tmp_path, "-s", "ROBOTSTXT_OBEY=0")
+    assert proc.wait(timeout=240) == 0, open(log).read()[-3000:]
+    text = open(log).read()
+    assert "TypeError" not in text and "Traceback" not in text, text[-3000:]
+    recs = read_collection(archive)
+    errors = {}
+    for rec in recs:
+        if rec.type == "metadata":
+            meta = json.loads(rec.payload)
+            errors[meta["url"]] = meta.get("error")
+    assert "no response from the server" in (errors.get(dead) or ""), errors
+    assert not [r for r in recs if r.type == "response" and r.uri == dead]
+    assert [r for r in recs if r.type == "response" and r.uri == fine and r.http_status == 200]

@@ -255,10 +255,10 @@ class CaptureProxyHandler(warcprox.warcproxy.WarcProxyHandler):
 
     # warcprox answers 502/504 itself when the server sent nothing usable; mark
     # those answers so the crawl never mistakes them for the server's own.
-    def send_error(self, code, message=None, explain=None):
+    def send_error(self, code, message=None, explain=None, **kwargs):
         self._answering_for_proxy = True
         try:
-            super().send_error(code, message, explain)
+            super().send_error(code, message, explain, **kwargs)
         finally:
             self._answering_for_proxy = False
 
