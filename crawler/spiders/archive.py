@@ -199,25 +199,25 @@ class ArchiveSpider(scrapy.Spider):
 
     def follow(self, page: Page, source_type, links: list[str], capture: dict, scope: Scope):
         """Requests for what this page leads to, within scope and depth."""
-        depth = capture["depth"]
-        if source_type == SourceType.GOV_LIST:
-            seed = capture["seed"]
+        depth, seed = capture["depth"], capture["seed"]
+        if source_type in _ARTICLE_TYPES:
+            if not self.follow_article_links:
+                return
+            candidates = links
+        else:
+            # Whatever the page was taken for, if it pages (links written by
+            # JavaScript included), its other pages are the same list: no depth.
             for url in list_pages(page):
                 seen = self.list_pages_seen.get(seed, 0)
                 if url != page.url and scope.contains(url) and seen < self.max_list_pages:
                     self.list_pages_seen[seed] = seen + 1
-                    # A list's next page is the same list: it costs no depth.
                     yield self.visit(url, seed=seed, depth=depth, scope=scope, role="list")
-            candidates = article_links(page)
-        elif source_type in _ARTICLE_TYPES and not self.follow_article_links:
-            return
-        else:
-            candidates = links
+            candidates = article_links(page) if source_type == SourceType.GOV_LIST else links
         if depth + 1 > self.depth_limit:
             return
         for url in candidates:
             if scope.contains(url) and looks_like_page(url):
-                yield self.visit(url, seed=capture["seed"], depth=depth + 1, scope=scope, role="article")
+                yield self.visit(url, seed=seed, depth=depth + 1, scope=scope, role="article")
 
     async def visit_failed(self, failure):
         """A visit that ended without a page: record what happened and go on."""
