@@ -20,7 +20,7 @@ for _ in $(seq 1 100); do
     kill -0 $MOCK_PID 2>/dev/null || { echo "demo: the mock site did not start, see $MOCK_LOG" >&2; exit 1; }
     sleep 0.1
 done
-echo "Mock site: $(cat "$COLLECTION/mocksite.ready")"
+$VPY -c 'import json,sys; r=json.load(open(sys.argv[1])); print("Mock site:", r["http_url"], r["https_url"], "(test CA:", r["ca_cert"] + ")")' "$COLLECTION/mocksite.ready"
 echo "Crawling $(grep -c '^http' "$SEEDS") seeds from $SEEDS into $COLLECTION ..."
 
 status=0

@@ -150,3 +150,21 @@ def test_unreachable_server_is_recorded_as_no_response(site, tmp_path):
     assert "no response from the server" in (errors.get(dead) or ""), errors
     assert not [r for r in recs if r.type == "response" and r.uri == dead]
     assert [r for r in recs if r.type == "response" and r.uri == fine and r.http_status == 200]
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "cannot read seed file"),
+    (b"ftp://x\nhttp://\n\xff\xfe bad\n", "no valid seed URL (3 lines skipped)"),
+])
+def test_bad_seed_file_is_one_error_line_and_a_failed_exit(tmp_path, content, message):
+    seeds = tmp_path / "seeds.txt"
+    if content is not None:
+        seeds.write_bytes(content)
+    archive = tmp_path / "collection"
+    cmd = [SCRAPY, "crawl", "archive", "-a", f"seeds={seeds}", "-s", f"ARCHIVE_DIR={archive}", *FAST]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    log = result.stdout + result.stderr
+    assert result.returncode == 1
+    errors = [line for line in log.splitlines() if "] ERROR: " in line]
+    assert len(errors) == 1 and str(seeds) in errors[0] and message in errors[0], errors
+    assert "Traceback" not in log

@@ -97,10 +97,12 @@ class ArchiveSpider(scrapy.Spider):
                 for problem in seeds.problems:
                     self.logger.warning("skipped seed line %s", problem)
                     self.crawler.stats.inc_value("archive/seed_problems")
-                self.logger.info("%d seeds from %s", len(seeds.urls), self.seeds_path)
-                for url in seeds.urls:
-                    yield self.visit(url, seed=url, depth=0, scope=Scope.of(url))
-                return
+                if seeds.urls:
+                    self.logger.info("%d seeds from %s", len(seeds.urls), self.seeds_path)
+                    for url in seeds.urls:
+                        yield self.visit(url, seed=url, depth=0, scope=Scope.of(url))
+                    return
+                self.seed_error = f"{self.seeds_path}: no valid seed URL ({len(seeds.problems)} lines skipped)"
         self.logger.error(self.seed_error)
         self.crawler.stats.set_value("archive/seed_error", self.seed_error)
         raise scrapy.exceptions.CloseSpider("seed_file_error")
@@ -169,7 +171,8 @@ class ArchiveSpider(scrapy.Spider):
             final_url=final_url,
             status=None if proxy_error else response.status,
             source_type=str(source_type.value if hasattr(source_type, "value") else source_type),
-            title=getattr(fields, "title", None) if fields is not None else None,
+            # A deletion notice or captcha has no title: its message says what happened.
+            title=(getattr(fields, "title", None) or getattr(fields, "message", None)) if fields is not None else None,
             started_at=capture["since"],
             response_record_id=record.record_id if record else None,
             response_warc_date=record.warc_date if record else None,
