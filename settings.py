@@ -7,8 +7,6 @@ small government servers, not Scrapy's template defaults.
 
 import os
 
-from crawler import __version__
-
 BOT_NAME = "bioarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -62,3 +63,13 @@ def read_collection(archive_dir: str) -> list[Rec]:
                     )
                 )
     return recs
+
+
+def visit_errors(records: list[Rec]) -> dict[str, str | None]:
+    """{page URL: the error its capture metadata names (None when none)}."""
+    errors = {}
+    for rec in records:
+        if rec.type == "metadata":
+            meta = json.loads(rec.payload)
+            errors[meta["url"]] = meta.get("error")
+    return errors

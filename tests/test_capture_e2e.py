@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -19,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from mocksite import MockSite
-from tests.collection import read_collection, warc_files
+from tests.collection import read_collection, visit_errors, warc_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
@@ -216,8 +215,7 @@ def test_faults_are_recorded_and_the_crawl_goes_on(crawled):
     ok_response(recs, site.urls["fault_slow"])
     ok_response(recs, site.urls["fault_big"])
     ok_response(recs, site.urls["fault_binary"])
-    metadata = [json.loads(r.payload) for r in recs if r.type == "metadata"]
-    errors = {m["url"]: m.get("error") for m in metadata if m.get("error")}
+    errors = visit_errors(recs)
     assert errors.get(site.urls["fault_reset"]), errors
     assert "redirect" in (errors.get(site.urls["fault_loop"]) or ""), errors
 

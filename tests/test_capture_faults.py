@@ -6,7 +6,6 @@ and checks that what was captured is intact and the crawl behaved.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -20,7 +19,7 @@ import pytest
 from crawler.capture.index import check_gzip_members
 from mocksite import MockSite
 from mocksite.bench import bench_urls
-from tests.collection import read_collection, warc_files
+from tests.collection import read_collection, visit_errors, warc_files
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
@@ -87,11 +86,7 @@ def test_navigation_timeout_is_recorded_and_the_crawl_goes_on(site, tmp_path):
     proc, archive, log = start_crawl([slow, fine], tmp_path, "-s", "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT=2000")
     assert proc.wait(timeout=240) == 0, open(log).read()[-3000:]
     recs = read_collection(archive)
-    errors = {}
-    for rec in recs:
-        if rec.type == "metadata":
-            meta = json.loads(rec.payload)
-            errors[meta["url"]] = meta.get("error")
+    errors = visit_errors(recs)
     assert "timeout" in (errors.get(slow) or ""), errors
     assert errors.get(fine) is None
     assert [r for r in recs if r.type == "response" and r.uri == fine and r.http_status == 200]
@@ -142,11 +137,7 @@ def test_unreachable_server_is_recorded_as_no_response(site, tmp_path):
     text = open(log).read()
     assert "TypeError" not in text and "Traceback" not in text, text[-3000:]
     recs = read_collection(archive)
-    errors = {}
-    for rec in recs:
-        if rec.type == "metadata":
-            meta = json.loads(rec.payload)
-            errors[meta["url"]] = meta.get("error")
+    errors = visit_errors(recs)
     assert "no response from the server" in (errors.get(dead) or ""), errors
     assert not [r for r in recs if r.type == "response" and r.uri == dead]
     assert [r for r in recs if r.type == "response" and r.uri == fine and r.http_status == 200]

@@ -5,7 +5,6 @@ import hashlib
 import io
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.capture.digests import check_record, parse_labelled
