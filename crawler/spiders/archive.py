@@ -16,6 +16,7 @@ import time
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Request
 
 from crawler.capture.behaviours import render
@@ -26,7 +27,7 @@ from crawler.capture.writer import read_record_at
 from crawler.items import PageCapture
 from crawler.scope import Scope, looks_like_page
 from crawler.seeds import SeedFileError, read_seeds
-from crawler.sources import Page, SourceType, classify, parse
+from crawler.sources import Page, SourceType, parse
 from crawler.sources.links import outlinks as html_outlinks
 from crawler.sources.pagination import article_links, list_pages
 
@@ -51,6 +52,10 @@ def _warc_date_ceil(moment: float) -> str:
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _now_iso() -> str:
+    return _utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _warc_date(moment: dt.datetime) -> str:
@@ -105,7 +110,7 @@ class ArchiveSpider(scrapy.Spider):
                 self.seed_error = f"{self.seeds_path}: no valid seed URL ({len(seeds.problems)} lines skipped)"
         self.logger.error(self.seed_error)
         self.crawler.stats.set_value("archive/seed_error", self.seed_error)
-        raise scrapy.exceptions.CloseSpider("seed_file_error")
+        raise CloseSpider("seed_file_error")
 
     # -- visiting a page -----------------------------------------------------
 
@@ -153,8 +158,8 @@ class ArchiveSpider(scrapy.Spider):
             body=raw if raw is not None else response.body,
             rendered=html_now,
         )
-        source_type = classify(source_page)
-        fields = parse(source_page)
+        fields = parse(source_page)  # classifies, then runs that source's page object
+        source_type = fields.source_type if fields is not None else SourceType.UNKNOWN
         links = rendered.outlinks if rendered else html_outlinks(html_now, final_url)
 
         scope = capture["scope"]
@@ -163,14 +168,14 @@ class ArchiveSpider(scrapy.Spider):
         for request in self.follow(source_page, source_type, links, capture, scope):
             yield request
 
-        redirects = _redirect_chain(response, network)
+        error = _missing_record_error(response.status, proxy_error) if record is None else None
         yield PageCapture(
             url=response.request.url,
             seed=capture["seed"],
             depth=capture["depth"],
             final_url=final_url,
             status=None if proxy_error else response.status,
-            source_type=str(source_type.value if hasattr(source_type, "value") else source_type),
+            source_type=str(source_type),
             # A deletion notice or captcha has no title: its message says what happened.
             title=(getattr(fields, "title", None) or getattr(fields, "message", None)) if fields is not None else None,
             started_at=capture["since"],
@@ -180,24 +185,24 @@ class ArchiveSpider(scrapy.Spider):
             rendered_html=rendered.html if rendered else None,
             metadata={
                 "url": response.request.url,
-                "error": _missing_record_error(response.status, proxy_error) if record is None else None,
+                "error": error,
                 "final_url": final_url,
                 "status": response.status,
                 "seed": capture["seed"],
                 "depth": capture["depth"],
                 "role": capture["role"],
-                "source_type": str(getattr(source_type, "value", source_type)),
+                "source_type": str(source_type),
                 "visit_started": capture["since"],
-                "visit_finished": _utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "visit_finished": _now_iso(),
                 "render_ms": round((time.monotonic() - started) * 1000),
                 "response_record_id": record.record_id if record else None,
                 "response_record_type": record.warc_type if record else None,
-                "redirect_chain": redirects,
+                "redirect_chain": _redirect_chain(response, network),
                 "outlinks": links,
                 "browser": self.browser_info() if rendered else None,
                 "behaviours": rendered.info if rendered else None,
             },
-            error=_missing_record_error(response.status, proxy_error) if record is None else None,
+            error=error,
         )
 
     def follow(self, page: Page, source_type, links: list[str], capture: dict, scope: Scope):
@@ -253,7 +258,7 @@ class ArchiveSpider(scrapy.Spider):
                 "depth": capture.get("depth"),
                 "role": capture.get("role"),
                 "visit_started": capture.get("since"),
-                "visit_finished": _utcnow().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "visit_finished": _now_iso(),
                 "error": error,
                 "redirect_chain": network.navigations if network else request.meta.get("redirect_urls", []),
                 "failed_requests": network.failed[:100] if network else [],
