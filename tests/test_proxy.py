@@ -438,7 +438,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_blocked_host_matching():
-    from crawler.capture.proxy_server import CaptureProxyHandler, configure_handler
+    from crawler.capture.proxy_policy import CaptureProxyHandler, configure_handler
 
     saved = (CaptureProxyHandler.allow_private, CaptureProxyHandler.allow_localhost, CaptureProxyHandler.blocked_hosts)
     try:
@@ -609,18 +609,18 @@ def test_peer_address_is_checked_after_connecting(tmp_path, http_origin, monkeyp
     """DNS rebinding: the name looked public when checked, the connection lands on loopback."""
     import argparse
 
-    from crawler.capture import proxy_server
+    from crawler.capture import proxy_policy, proxy_server
 
-    monkeypatch.setattr(proxy_server, "_RESOLVED", {})
-    monkeypatch.setattr(proxy_server.netpolicy, "private_host", lambda host, port: None)
-    saved = (proxy_server.CaptureProxyHandler.allow_private, proxy_server.CaptureProxyHandler.allow_localhost,
-             proxy_server.CaptureProxyHandler.blocked_hosts)
+    monkeypatch.setattr(proxy_policy, "_RESOLVED", {})
+    monkeypatch.setattr(proxy_policy.netpolicy, "private_host", lambda host, port: None)
+    saved = (proxy_policy.CaptureProxyHandler.allow_private, proxy_policy.CaptureProxyHandler.allow_localhost,
+             proxy_policy.CaptureProxyHandler.blocked_hosts)
     args = argparse.Namespace(archive_dir=str(tmp_path / "archive"), prefix="T", rollover_size=10**9, port=0,
                               warcinfo=None)
     for d in (args.archive_dir, proxy_server.state_dir(args.archive_dir), proxy_server.logs_dir(args.archive_dir)):
         os.makedirs(d, exist_ok=True)
     controller = proxy_server.CaptureController(
-        proxy_server.build_options(args), proxy_server.configure_handler(False, []), None)
+        proxy_server.build_options(args), proxy_policy.configure_handler(False, []), None)
     controller.start()
     try:
         with requests.Session() as s:
@@ -630,8 +630,8 @@ def test_peer_address_is_checked_after_connecting(tmp_path, http_origin, monkeyp
         assert json.loads(r.headers["Warcprox-Meta"]) == {"refused": "private-target"}
     finally:
         controller.shutdown()
-        (proxy_server.CaptureProxyHandler.allow_private, proxy_server.CaptureProxyHandler.allow_localhost,
-         proxy_server.CaptureProxyHandler.blocked_hosts) = saved
+        (proxy_policy.CaptureProxyHandler.allow_private, proxy_policy.CaptureProxyHandler.allow_localhost,
+         proxy_policy.CaptureProxyHandler.blocked_hosts) = saved
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert refusals == [f"refused private target {http_origin}/page (127.0.0.1)"]
     assert not [n for n in os.listdir(args.archive_dir) if ".warc" in n]

@@ -6,7 +6,7 @@ on disk, so the crawl finds a page's response record within moments (it polls
 the index to tie a screenshot to that record).
 
 Rows also cover each file's warcinfo record, which warcprox writes on its own
-when it opens a file; our writer (proxy_server.CaptureWarcWriter) hands it over
+when it opens a file; our writer (proxy_records.CaptureWarcWriter) hands it over
 on ``recorded_url.warcinfo_record``.
 """
 
