@@ -115,13 +115,16 @@ def test_crashed_browser_is_restarted(site, tmp_path):
     assert browsers, "no browser process found"
     for browser in browsers:
         browser.kill()
+    killed_at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
     assert proc.wait(timeout=300) == 0, open(log).read()[-3000:]
     recs = read_collection(archive)
+    # A new browser rendered the pages after the crash: screenshots dated after it.
+    later = [r for r in recs if r.type == "resource" and r.header("Content-Type") == "image/png"
+             and r.header("WARC-Date") > killed_at]
+    assert len(later) >= 10, len(later)
+    # Only the pages open at the moment of the crash may be lost (2 at a time here).
     captured = {r.uri for r in recs if r.type == "response" and r.http_status == 200}
-    # Pages after the crash were still rendered and captured.
-    screenshots = [r for r in recs if r.type == "resource" and r.header("Content-Type") == "image/png"]
-    assert len(captured & set(seeds)) >= 35, len(captured & set(seeds))
-    assert len(screenshots) > 3
+    assert len(captured & set(seeds)) >= len(seeds) - 2
     assert_collection_intact(archive)
 
 
