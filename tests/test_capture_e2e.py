@@ -89,7 +89,9 @@ def test_every_file_opens_with_warcinfo_and_is_closed(crawled):
         assert rec.type == "warcinfo", name
         assert rec.offset == 0
     infos = [r.payload.decode() for r in crawled["records"] if r.type == "warcinfo"]
-    assert all("software: bioarchive/" in i and "http-header-user-agent:" in i and "crawl-settings:" in i for i in infos)
+    assert all("software: bioarchive/" in i and "crawl-settings:" in i for i in infos)
+    # Every writer's files name the User-Agent the crawl sent (built from CONTACT).
+    assert all("http-header-user-agent: bioarchive/" in i and "tests@bioarchive.invalid" in i for i in infos)
     assert all("hostname:" in i and "operator:" in i for i in infos)
 
 

@@ -45,15 +45,6 @@ class RecordingProxyError(RuntimeError):
     """The recording proxy is not available: the crawl must not run."""
 
 
-def _user_agent(settings) -> str:
-    # The lead's middleware computes the User-Agent when USER_AGENT is unset.
-    try:
-        from crawler.useragent import honest_user_agent
-    except ImportError:
-        return settings.get("USER_AGENT") or ""
-    return honest_user_agent(settings)
-
-
 class RecordingProxy:
     def __init__(self, crawler, proxy_url: str, ca_cert: str | None, process: subprocess.Popen | None = None):
         self.crawler = crawler
@@ -92,7 +83,7 @@ class RecordingProxy:
         for d in (archive_dir, state_dir(archive_dir), logs_dir(archive_dir)):
             os.makedirs(d, exist_ok=True)
         warcinfo_file = os.path.join(state_dir(archive_dir), "warcinfo-warcprox.json")
-        _write_json(warcinfo_file, warcinfo_fields(_WithUserAgent(settings), writer="warcprox"))
+        _write_json(warcinfo_file, warcinfo_fields(settings, writer="warcprox"))
         ready_file = os.path.join(state_dir(archive_dir), f"warcprox-ready-{os.getpid()}.json")
         if os.path.exists(ready_file):
             os.remove(ready_file)
@@ -202,19 +193,6 @@ class RecordingProxy:
             log = logger.info if code == 0 else logger.error
             log("Recording proxy (pid %s) exited with code %s", process.pid, code)
         return code
-
-
-class _WithUserAgent:
-    """The settings as warcinfo_fields reads them (``.get``), with the User-Agent actually sent."""
-
-    def __init__(self, settings):
-        self._settings = settings
-        self._user_agent = _user_agent(settings)
-
-    def get(self, name, default=None):
-        if name == "USER_AGENT":
-            return self._user_agent
-        return self._settings.get(name, default)
 
 
 def _write_json(path: str, data) -> None:

@@ -12,6 +12,7 @@ import socket
 from importlib import metadata
 
 from crawler import SOFTWARE, __version__
+from crawler.useragent import honest_user_agent
 
 # Settings worth knowing when judging a capture years later; secrets never go here.
 RECORDED_SETTINGS = (
@@ -63,7 +64,9 @@ def warcinfo_fields(settings, writer: str) -> list[tuple[str, str]]:
         ("operator", get("OPERATOR") or "unspecified"),
         ("contact", get("CONTACT") or "unspecified"),
         ("hostname", socket.getfqdn()),
-        ("http-header-user-agent", get("USER_AGENT") or ""),
+        # What Scrapy sends (USER_AGENT, or the one built from CONTACT); the
+        # browser sends Chromium's string with this appended.
+        ("http-header-user-agent", honest_user_agent(settings)),
         ("robots", "obey" if get("ROBOTSTXT_OBEY") else "ignore"),
         ("isPartOf", get("COLLECTION_NAME") or get("BOT_NAME") or SOFTWARE),
         ("crawl-settings", json.dumps(recorded, sort_keys=True, ensure_ascii=False, default=str)),
