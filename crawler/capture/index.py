@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.capture.atomic import write_json
 from crawler.capture.lock import exclusive
 
 logger = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def update_collection_index(archive_dir: str, timeout: float | None = None) -> I
                 report.files_failed.append(name)
             else:
                 report.files += 1
-        _write_json(manifest_path, manifest)
+        write_json(manifest_path, manifest, indent=1, sort_keys=True)
         report.lines = _merge([os.path.join(by_file, n + ".cdxj") for n, e in manifest.items()
                                if not e.get("error")], index_path)
     return report
@@ -196,12 +197,6 @@ def _load_json(path: str) -> dict:
             return json.load(f)
     except (OSError, ValueError):
         return {}  # missing or damaged: everything is reindexed, which is always safe
-
-
-def _write_json(path: str, data: dict) -> None:
-    with open(path + ".tmp", "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-    os.replace(path + ".tmp", path)
 
 
 class IndexOnClose:

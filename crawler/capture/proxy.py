@@ -23,12 +23,12 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 from scrapy import signals
 
+from crawler.capture.atomic import write_json
 from crawler.capture.proxy_server import ca_cert_path, logs_dir, state_dir
 from crawler.capture.warcinfo import warcinfo_fields
 
@@ -83,7 +83,7 @@ class RecordingProxy:
         for d in (archive_dir, state_dir(archive_dir), logs_dir(archive_dir)):
             os.makedirs(d, exist_ok=True)
         warcinfo_file = os.path.join(state_dir(archive_dir), "warcinfo-warcprox.json")
-        _write_json(warcinfo_file, warcinfo_fields(settings, writer="warcprox"))
+        write_json(warcinfo_file, warcinfo_fields(settings, writer="warcprox"), ensure_ascii=False)
         ready_file = os.path.join(state_dir(archive_dir), f"warcprox-ready-{os.getpid()}.json")
         if os.path.exists(ready_file):
             os.remove(ready_file)
@@ -193,10 +193,3 @@ class RecordingProxy:
             log = logger.info if code == 0 else logger.error
             log("Recording proxy (pid %s) exited with code %s", process.pid, code)
         return code
-
-
-def _write_json(path: str, data) -> None:
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
-    os.replace(tmp, path)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import logging
 import os
 import signal
@@ -45,6 +44,7 @@ import warcprox.controller
 import warcprox.main
 import warcprox.writer
 
+from crawler.capture.atomic import write_json
 from crawler.capture.proxy_policy import configure_handler
 from crawler.capture.proxy_records import DIGEST_ALGORITHM, CaptureWarcWriter, load_warcinfo
 
@@ -114,22 +114,13 @@ class CaptureController(warcprox.controller.WarcproxController):
     def start(self):
         super().start()
         if self.ready_file:
-            write_ready_file(self.ready_file, {
+            write_json(self.ready_file, {
                 "address": self.proxy.server_address[0],
                 "port": self.port,
                 "pid": os.getpid(),
                 "ca_cert": os.path.abspath(self.options.cacert),
             })
         log.info("recording proxy listening on %s:%s", self.proxy.server_address[0], self.port)
-
-
-def write_ready_file(path: str, info: dict) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(info, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)  # readers see the whole file or none
 
 
 def die_with_parent(expected_parent: int | None) -> None:
