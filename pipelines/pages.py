@@ -6,11 +6,10 @@ SQLite file as the record index, under ARCHIVE_DIR/state/.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from dataclasses import dataclass
 
-from crawler.capture.records import index_path
+from crawler.capture.records import connect, index_path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
@@ -59,8 +58,7 @@ class Visit:
 class PageLog:
     def __init__(self, archive_dir: str):
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(index_path(archive_dir), timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect(index_path(archive_dir))
         self._db.executescript(_SCHEMA)
 
     def add(self, **values) -> None:

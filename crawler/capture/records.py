@@ -24,6 +24,15 @@ def index_path(archive_dir: str) -> str:
     return os.path.join(archive_dir, INDEX_FILENAME)
 
 
+def connect(path: str) -> sqlite3.Connection:
+    """A connection to the collection's state database, shared by several processes."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 @dataclass(frozen=True)
 class RecordRef:
     record_id: str  # as written, with the angle brackets: <urn:uuid:...>
@@ -67,12 +76,9 @@ class RecordIndex:
     """Thread-safe handle on the record index; one per process is enough."""
 
     def __init__(self, path: str):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(path)
         self._db.executescript(_SCHEMA)
 
     def add(self, ref: RecordRef) -> None:
