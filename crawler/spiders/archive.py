@@ -154,7 +154,7 @@ class ArchiveSpider(scrapy.Spider):
         source_page = Page(
             url=final_url,
             status=response.status,
-            headers=_plain_headers(response.headers),
+            headers=response.headers,
             body=raw if raw is not None else response.body,
             rendered=html_now,
         )
@@ -324,10 +324,6 @@ def _missing_record_error(status: int, proxy_error: bool) -> str:
     if proxy_error:
         return f"no response from the server (the recording proxy answered {status}: connection reset, refused or timed out)"
     return "response record not found in the record index"
-
-
-def _plain_headers(headers) -> dict[str, str]:
-    return {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in headers.items()}
 
 
 def _redirect_chain(response, network) -> list:
