@@ -23,15 +23,14 @@ _SCROLL_JS = """(step) => {
 }"""
 _OUTLINKS_JS = "() => Array.from(document.querySelectorAll('a[href]'), a => a.href).filter(h => /^https?:/i.test(h))"
 # Images a lazy loader has not filled yet (WeChat's data-src convention and the generic one).
-_PENDING_LAZY_JS = """() => Array.from(document.querySelectorAll('img[data-src]'))
-    .filter(img => !img.currentSrc || img.currentSrc.startsWith('data:') || !img.complete || img.naturalWidth === 0)
-    .map(img => img.getAttribute('data-src'))"""
-_SHOW_PENDING_JS = """(i) => {
-    const img = Array.from(document.querySelectorAll('img[data-src]'))
-        .filter(img => !img.currentSrc || img.currentSrc.startsWith('data:') || !img.complete || img.naturalWidth === 0)[i];
-    if (img) img.scrollIntoView({block: 'center'});
+_PENDING_LAZY = """Array.from(document.querySelectorAll('img[data-src]'))
+    .filter(img => !img.currentSrc || img.currentSrc.startsWith('data:') || !img.complete || img.naturalWidth === 0)"""
+_PENDING_LAZY_JS = f"() => {_PENDING_LAZY}.map(img => img.getAttribute('data-src'))"
+_SHOW_PENDING_JS = f"""(i) => {{
+    const img = {_PENDING_LAZY}[i];
+    if (img) img.scrollIntoView({{block: 'center'}});
     return !!img;
-}"""
+}}"""
 _TIMING_JS = """() => {
     const t = performance.getEntriesByType('navigation')[0];
     return t ? {dom_content_loaded_ms: Math.round(t.domContentLoadedEventEnd),
