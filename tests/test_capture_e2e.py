@@ -12,41 +12,24 @@ import json
 import os
 import re
 import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import pytest
 
-from mocksite import MockSite
 from tests.collection import read_collection, visit_errors, warc_files
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
+from tests.crawling import ROOT, TEST_SETTINGS, crawl_command
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium (make test installs it)"),
 ]
 
-FAST = [
-    "-s", "ALLOW_PRIVATE_TARGETS=1",
-    "-s", "DOWNLOAD_DELAY=0",
-    "-s", "AUTOTHROTTLE_ENABLED=0",
-    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    "-s", "RETRY_TIMES=0",
-    "-s", "CONTACT=tests@bioarchive.invalid",
-]
+FAST = [*TEST_SETTINGS, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 
 
 def crawl(seeds_path: str, archive_dir: str, *extra: str, timeout: int = 400) -> subprocess.CompletedProcess:
-    cmd = [SCRAPY, "crawl", "archive", "-a", f"seeds={seeds_path}", "-s", f"ARCHIVE_DIR={archive_dir}", *extra]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with MockSite(tls_dir=str(tmp_path_factory.mktemp("tls"))) as s:
-        yield s
+    return subprocess.run(crawl_command(seeds_path, archive_dir, *extra), cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

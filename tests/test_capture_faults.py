@@ -10,21 +10,17 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
 
 from crawler.capture.index import check_gzip_members
-from mocksite import MockSite
 from mocksite.bench import bench_urls
 from tests.collection import read_collection, visit_errors, warc_files
+from tests.crawling import ROOT, TEST_SETTINGS, crawl_command
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
-FAST = ["-s", "ALLOW_PRIVATE_TARGETS=1", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-        "-s", "RETRY_TIMES=0", "-s", "CONTACT=tests@bioarchive.invalid", "-s", "SCOPE_DEPTH=0"]
+FAST = [*TEST_SETTINGS, "-s", "SCOPE_DEPTH=0"]
 
 pytestmark = [
     pytest.mark.e2e,
@@ -32,19 +28,12 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with MockSite(tls_dir=str(tmp_path_factory.mktemp("tls"))) as s:
-        yield s
-
-
 def start_crawl(seeds: list[str], tmp_path, *extra) -> tuple[subprocess.Popen, str, str]:
     path = tmp_path / "seeds.txt"
     path.write_text("\n".join(seeds) + "\n")
     archive = str(tmp_path / "collection")
     log = str(tmp_path / "crawl.log")
-    cmd = [SCRAPY, "crawl", "archive", "-a", f"seeds={path}", "-s", f"ARCHIVE_DIR={archive}", *FAST, *extra]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(crawl_command(path, archive, *FAST, *extra), cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
     return proc, archive, log
 
 
@@ -155,8 +144,7 @@ def test_bad_seed_file_is_one_error_line_and_a_failed_exit(tmp_path, content, me
     if content is not None:
         seeds.write_bytes(content)
     archive = tmp_path / "collection"
-    cmd = [SCRAPY, "crawl", "archive", "-a", f"seeds={seeds}", "-s", f"ARCHIVE_DIR={archive}", *FAST]
-    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(crawl_command(seeds, archive, *FAST), cwd=ROOT, capture_output=True, text=True, timeout=180)
     log = result.stdout + result.stderr
     assert result.returncode == 1
     errors = [line for line in log.splitlines() if "] ERROR: " in line]

@@ -1,6 +1,5 @@
 """Digest recomputation on records built here, with known right and wrong digests."""
 
-import base64
 import hashlib
 import io
 
@@ -8,10 +7,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from crawler.capture.digests import check_record, parse_labelled
-
-
-def sha256_b32(data: bytes) -> str:
-    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode()
+from crawler.capture.writer import sha256_b32
 
 
 def build_response(http_head: bytes, body: bytes, payload_digest: str, block_digest: str | None = None) -> bytes:

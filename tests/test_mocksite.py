@@ -24,12 +24,6 @@ from mocksite import content, faults, images
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with MockSite(tls_dir=str(tmp_path_factory.mktemp("tls"))) as s:
-        yield s
-
-
 def _conn(site, url, timeout=10):
     parts = urllib.parse.urlsplit(url)
     if parts.scheme == "https":

@@ -7,9 +7,7 @@ read back with warcio and byte by byte.
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -29,6 +27,7 @@ import urllib3
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.capture.records import RecordIndex, index_path
+from crawler.capture.writer import sha256_b32
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME_RE = re.compile(r"^T-\d{17}-\d{5}-[a-z0-9]{8}\.warc\.gz$")
@@ -197,10 +196,6 @@ def parse_record(raw: bytes):
     block = rest[: int(headers["Content-Length"])]
     assert rest[len(block):] == b"\r\n\r\n"
     return lines[0], headers, block
-
-
-def sha256_b32(data: bytes) -> str:
-    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode()
 
 
 def dechunk(body: bytes) -> bytes:

@@ -1,0 +1,22 @@
+"""Run the crawl as the README says, for tests: ``scrapy crawl archive`` in the project."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
+
+# The mock site is on loopback; politeness would only slow the tests down.
+TEST_SETTINGS = [
+    "-s", "ALLOW_PRIVATE_TARGETS=1",
+    "-s", "DOWNLOAD_DELAY=0",
+    "-s", "AUTOTHROTTLE_ENABLED=0",
+    "-s", "RETRY_TIMES=0",
+    "-s", "CONTACT=tests@bioarchive.invalid",
+]
+
+
+def crawl_command(seeds_path, archive_dir, *settings: str) -> list[str]:
+    return [SCRAPY, "crawl", "archive", "-a", f"seeds={seeds_path}", "-s", f"ARCHIVE_DIR={archive_dir}", *settings]
