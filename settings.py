@@ -121,12 +121,38 @@ EXTENSIONS = {
     "crawler.capture.proxy.RecordingProxy": 100,
     "crawler.capture.browser_setup.BrowserSetup": 110,
     "crawler.capture.index.IndexOnClose": 900,
+    # Custody: after the proxy has closed its files, log each finished WARC (hash, size, records).
+    "crawler.custody.CustodyOnClose": 950,
 }
+
+# --- Evidence bundles (scrapy bundle / scrapy keys) ----------------------
+# The ECDSA P-256 key that signs bundles; empty: ARCHIVE_DIR/keys/bundle-signing-key.pem.
+BUNDLE_SIGNING_KEY = os.environ.get("BUNDLE_SIGNING_KEY", "")
+# RFC 3161 timestamp authority URL; empty: bundles carry no timestamp.
+BUNDLE_TSA_URL = os.environ.get("BUNDLE_TSA_URL", "")
+# PEM file of the authority's CA (trust store) to check each new token with; empty: not checked.
+BUNDLE_TSA_CA = os.environ.get("BUNDLE_TSA_CA", "")
+BUNDLE_TSA_TIMEOUT = 30  # seconds
 
 ITEM_PIPELINES = {
     "crawler.capture.rendered.RenderedRecordsPipeline": 100,
+    # Evidence: after the DOM record is written (100), before the page log (800).
+    "pipelines.evidence.EvidencePipeline": 300,
     "pipelines.pages.PageLogPipeline": 800,
 }
+
+# --- Evidence (evidence store, scrapy evidence / scrapy reextract) ---------
+# Extract each captured article's fields and statements of biometric collection
+# into ARCHIVE_DIR/state/evidence.sqlite during the crawl; off: only
+# `scrapy reextract` does it, later, from the WARC files.
+EVIDENCE_ENABLED = True
+
+# --- Replay (scrapy replay) -------------------------------------------------
+# pywb's `wayback` in its own venv (it pins an old redis) and ReplayWeb.page's
+# static files from npm, both put in place by `make setup`. Empty: those.
+REPLAY_WAYBACK = ""
+REPLAY_VIEWER_DIR = ""
+REPLAY_STARTUP_TIMEOUT = 30  # seconds to wait for pywb to answer
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
