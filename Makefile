@@ -28,10 +28,12 @@ debian:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -r requirements.txt
+	# The project itself, editable, so `scrapy verify` works from any directory.
+	$(VPY) -m pip install -q --no-deps -e .
 	@touch $@
 
 # pywb for `scrapy replay`, in a venv of its own: pywb 2.10 pins redis 2.10,
