@@ -156,6 +156,28 @@ WECHAT = (
         truth=dict(biometric=None, qualifier="none", place="丁青县",
                    distractors=["2000余份", "15起"]),
     ),
+    # A Tibetan-language version, as TAR bureaus also post: Tibetan title and
+    # text; only the template's account name, source and editor lines are Chinese.
+    Post(
+        key="nyemo_dna_tibetan",
+        source="wechat",
+        title="སྙེ་མོ་རྫོང་སྤྱི་བདེ་ཅུས་ཀྱིས་ཁྲག་དཔེ་བསྡུ་ལེན་ལས་དོན་ཡར་སྐྱོད་བྱས།",
+        publisher="尼木公安",
+        published="2019-06-12 11:20",
+        summary="སྙེ་མོ་རྫོང་སྤྱི་བདེ་ཅུས་ཀྱིས་ཁྲག་དཔེ་ 8600 ལྷག་བསྡུ་ལེན་བྱས།",
+        images=1,
+        extra=dict(user_name="gh_9b4d6e2f1a07", uin="3305517729", mid=2247484120),
+        paragraphs=(
+            "སྙེ་མོ་རྫོང་སྤྱི་བདེ་ཅུས་ཀྱིས་རང་སྐྱོང་ལྗོངས་སྤྱི་བདེ་ཐིང་གི་ལས་འགན་ཕྱོགས་སྒྲིག་ལྟར། "
+            "ཆེད་ལས་ལས་ཚན་བཙུགས་ནས་ཤང་དང་གྲོང་ཚོ་ཁག་ཏུ་ཁྲག་དཔེ་བསྡུ་ལེན་ལས་དོན་སྤེལ།",
+            "ལས་དོན་སྐབས་སུ་ཉེན་རྟོག་པ་རྣམས་ཀྱིས་ཁྱིམ་ཚང་རེ་རེར་བསྐྱོད་དེ། "
+            "མང་ཚོགས་ལ་ཁྲག་དཔེ་བསྡུ་ལེན་གྱི་དམིགས་ཡུལ་དང་དོན་སྙིང་གསལ་བཤད་བྱས།",
+            "ད་བར་རྫོང་ཡོངས་སུ་ཁྲག་དཔེ་ 8600 ལྷག་བསྡུ་ལེན་བྱས་ཟིན།",
+            "རྗེས་སུ་སྙེ་མོ་རྫོང་སྤྱི་བདེ་ཅུས་ཀྱིས་ལས་དོན་འདི་མུ་མཐུད་ནན་ཏན་ངང་སྤེལ་རྒྱུ་ཡིན།",
+        ),
+        truth=dict(biometric="DNA", figure="8600 ལྷག", value=8600, qualifier="at_least",
+                   place="尼木县", language="bo", script=["Tibt"]),
+    ),
 )
 
 # --- WeChat image post (2024+ template, data only in window.cgiDataNew) ------
