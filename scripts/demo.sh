@@ -28,10 +28,32 @@ status=0
     -s ARCHIVE_DIR="$COLLECTION" -s ALLOW_PRIVATE_TARGETS=1 \
     -s CONTACT="demo run of bioarchive" -s LOG_FILE="$COLLECTION/crawl.log" -s LOG_LEVEL=INFO || status=$?
 
+S="-s ARCHIVE_DIR=$COLLECTION"
 echo
-.venv/bin/scrapy captures -s ARCHIVE_DIR="$COLLECTION"
+.venv/bin/scrapy captures $S
 echo
-echo "WARC files and the CDXJ index are in $COLLECTION/ ; the crawl log is $COLLECTION/crawl.log"
-echo "Open a record:  .venv/bin/warcio index $COLLECTION/*.warc.gz | head"
-[ $status -eq 0 ] || echo "demo: the crawl exited with status $status (see $COLLECTION/crawl.log)" >&2
+# Evidence: the statements extracted during the crawl, the per-place estimate,
+# the researchers' report; then a signed bundle, verified as a legal team would.
+.venv/bin/scrapy evidence $S --format csv -o "$COLLECTION/evidence.csv" || status=1
+.venv/bin/scrapy estimate $S --format csv -o "$COLLECTION/estimate.csv" || status=1
+.venv/bin/scrapy report $S -o "$COLLECTION/report.html" || status=1
+.venv/bin/python - "$COLLECTION/estimate.csv" <<'PY' || true
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if r.get("share_min")]
+print(f"Estimate: {len(rows)} place/biometric rows with a population share, e.g.:")
+for r in rows[:5]:
+    print(f"  {r['place_name']} {r['biometric']}: {r['total_min']} of {r['population']} = {float(r['share_min']):.1%}")
+PY
+BUNDLE="$COLLECTION/bundles/demo-$(date -u +%Y%m%dT%H%M%SZ).wacz"  # a new bundle each run, never replaced
+mkdir -p "$COLLECTION/bundles"
+.venv/bin/scrapy bundle $S -o "$BUNDLE" || status=1
+.venv/bin/scrapy verify "$BUNDLE" | tail -n 1 || status=1
+echo
+echo "WARC files and the CDXJ index:  $COLLECTION/  (crawl log: $COLLECTION/crawl.log)"
+echo "Evidence (one row a statement): $COLLECTION/evidence.csv   store: $COLLECTION/state/evidence.sqlite"
+echo "Per-place estimate:             $COLLECTION/estimate.csv"
+echo "Report for researchers:         $COLLECTION/report.html"
+echo "Signed bundle for a legal team: $BUNDLE   (scrapy verify $BUNDLE)"
+echo "Replay: .venv/bin/scrapy replay -s ARCHIVE_DIR=$COLLECTION   or   .venv/bin/scrapy replay $BUNDLE"
+[ $status -eq 0 ] || echo "demo: something failed (status $status); see $COLLECTION/crawl.log" >&2
 exit $status
