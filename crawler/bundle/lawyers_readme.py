@@ -106,13 +106,21 @@ def render(f: ReadmeFacts) -> str:
         ("custody/custody.jsonl", "The chain-of-custody log: who captured and packaged what, when, with "
                                   "which tool, and the SHA-256 of every file at each step."),
         ("README/README.txt", "This text."),
-        (f.sums_path, "SHA-256 of every file listed in section 3, in the format of the sha256sum tool."),
+        (f.sums_path, "SHA-256 of every file listed in section 4, in the format of the sha256sum tool."),
         ("datapackage.json", "The manifest: the size and SHA-256 of every file above."),
         ("datapackage-digest.json", "The SHA-256 of datapackage.json and the digital signature over it."),
     ]))
     if not f.evidence_available:
         out.append("\n" + _para("No evidence table was available when this bundle was made: the evidence "
                                 "files hold only their column names."))
+    out.append("\n" + _para(
+        "To look at the pages as the browser showed them, open this file in ReplayWeb.page, "
+        "Webrecorder's viewer for web archives: at https://replayweb.page (choose this file), or, in the "
+        f"directory of a bioarchive installation, run \"scrapy replay {f.bundle_name}\", which serves it "
+        "on this computer only (127.0.0.1) and prints the address to open. ReplayWeb.page will show "
+        "the signature as not verified: its own checker expects a P-384 key for this kind of "
+        "signature, and this bundle is signed with a P-256 key. That says nothing about the bundle; "
+        "check the signature as section 5 describes."))
     out.append(_title("3. The pages"))
     if f.pages:
         for p in f.pages:
@@ -124,7 +132,7 @@ def render(f: ReadmeFacts) -> str:
     out.append(_title("4. What each hash covers"))
     out.append(_paras(
         "A SHA-256 hash is a 64-character fingerprint of a file's exact bytes: change one byte and the "
-        "hash changes completely. Nobody can make a different file with the same SHA-256.",
+        "hash changes completely. No way is known to make a different file with the same SHA-256.",
         "- Each WARC record carries two SHA-256 digests of its own (WARC-Block-Digest: the whole "
         "record content; WARC-Payload-Digest: the content as the server sent it, without transfer "
         "encoding), written at the moment of capture, in base32.",
