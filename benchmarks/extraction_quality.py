@@ -7,8 +7,13 @@
    (biometric, measure, value_min, value_max, place_code) tuples on
      - the targets.md phrasing table (tests/corpus/targets_table.yaml),
      - the labelled corpus (tests/corpus/statements.yaml),
-     - the held-out set (tests/corpus/heldout.yaml), written after the rules were
-       fixed and never used to tune them: the honest figure for unseen wording;
+     - the held-out set (tests/corpus/heldout.yaml), written after statements-1
+       and blind to it; the rules of statements-2 were then fixed partly from its
+       misses, so it is the older baseline, no longer blind;
+     - the second held-out set (tests/corpus/heldout2.yaml), written before
+       statements-2 with wording the others lack (Tibetan pages, townships,
+       plans, daily averages, more verbs); statements-2 was fixed partly from it
+       too: its "before" figures (statements-1) are the blind ones;
    then period (start, end) accuracy and attribute accuracy on the matched
    rows, and the per-kind breakdown of misses and of false rows.
 2. Publication dates of the page parsers (crawler.sources.parse): on the saved
@@ -39,7 +44,9 @@ SETS = (
     ("targets.md table", ROOT / "tests" / "corpus" / "targets_table.yaml"),
     ("corpus", CORPUS),
     ("held-out", ROOT / "tests" / "corpus" / "heldout.yaml"),
+    ("held-out 2", ROOT / "tests" / "corpus" / "heldout2.yaml"),
 )
+HELD_OUT = ("held-out", "held-out 2")
 
 
 def pct(x: float) -> str:
@@ -59,14 +66,14 @@ def statements_report(details: bool) -> dict:
         print(f"{name:<18} {sc.documents:>4} {sc.statements:>5} {sc.distractor_figures:>5} {sc.tp:>4} "
               f"{sc.fp:>3} {sc.fn:>3} {pct(sc.precision):>9} {pct(sc.recall):>7} {pct(sc.period_accuracy):>7}")
     print()
-    print("Attribute accuracy on matched rows (table+corpus | held-out):")
+    print("Attribute accuracy on matched rows (table+corpus | held-out | held-out 2):")
     main = [figures["targets.md table"], figures["corpus"]]
-    held = figures["held-out"]
     for attr in ATTRIBUTES:
         ok = sum(s.attrs_ok.get(attr, 0) for s in main)
         total = sum(s.tp for s in main)
-        print(f"  {attr:<12} {pct(ok / total if total else 1):>7} ({ok}/{total})   |  "
-              f"{pct(held.attrs_ok.get(attr, 0) / held.tp if held.tp else 1):>7}")
+        held = "  |  ".join(f"{pct(h.attrs_ok.get(attr, 0) / h.tp if h.tp else 1):>7}"
+                            for h in (figures[name] for name in HELD_OUT))
+        print(f"  {attr:<12} {pct(ok / total if total else 1):>7} ({ok}/{total})   |  {held}")
     print()
     for name, sc in figures.items():
         print(f"Misses by kind, {name}: ", end="")
@@ -76,7 +83,7 @@ def statements_report(details: bool) -> dict:
             print(", ".join(f"{k} {v}/{sc.kind_totals[k]}" for k, v in sorted(sc.miss_kinds.items())))
         print(f"False rows by distractor kind, {name}: ", end="")
         print(", ".join(f"{k} {v}" for k, v in sorted(sc.fp_kinds.items())) or "none")
-        if details or name == "held-out" or sc.misses or sc.false_rows:
+        if details or name in HELD_OUT or sc.misses or sc.false_rows:
             for doc_id, label, why in sc.misses:
                 print(f"    miss  {doc_id}: {label['figure']} ({label['biometric']}, {label['measure']}, "
                       f"{label['place_code']}): {why}")

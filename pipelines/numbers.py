@@ -5,7 +5,10 @@ bounds and qualifier; it skips what only looks like one (years, dates, times,
 ordinals, list markers, idioms such as 千家万户). Pure Chinese numerals are
 read by cn2an; everything around them (余/多/近/约, thousands separators,
 ``1.7万`` and ``1万2千`` mixes, 百分之/成/分之, ranges, vague 数千) is ours,
-because cn2an refuses or misreads those forms.
+because cn2an refuses or misreads those forms. Tibetan figures (Arabic or
+Tibetan digits) take their qualifier after them as a syllable of its own:
+``8600 ལྷག`` (more than), ``5000 ཙམ`` (about); ``བརྒྱ་ཆ་ 96`` is 96 per cent;
+a figure after ལོ (year), ཟླ (month), ཚེས (day) is a date.
 
 Offsets are those of the text passed in: the text is normalised per character
 (``normalise``) without changing its length, so a span found in the
@@ -65,7 +68,21 @@ def normalise(text: str) -> str:
     ``１７，１９４`` -> ``17,194``, ``９５％`` -> ``95%``, ``～`` -> ``~``."""
     if text.isascii():
         return text
-    return "".join(_nfkc_char(ch) for ch in text)
+    return text.translate(_NFKC_TABLE)
+
+
+class _NfkcTable(dict):
+    """str.translate table filled on first sight of each character (C-speed after);
+    bounded, so a page of every code point cannot grow it without limit."""
+
+    def __missing__(self, cp: int) -> str:
+        out = _nfkc_char(chr(cp))
+        if len(self) < 65536:
+            self[cp] = out
+        return out
+
+
+_NFKC_TABLE = _NfkcTable()
 
 
 # -- numerals ----------------------------------------------------------------
@@ -223,7 +240,8 @@ def _rate_value(s: str) -> Decimal | None:
 _QUALIFIER_WORDS = re.compile(
     r"^(?:大约|约为|约计|约有|大概|约|将近|接近|近乎|近|逾|超过|超出|突破|超|多于|不少于|不低于|不超过|"
     r"不多于|不到|不足|少于|低于|上)|"
-    r"(?:以上|以下|以内|左右|上下|有余|出头|开外|余|多|许|\+)$"
+    r"(?:以上|以下|以内|左右|上下|有余|出头|开外|余|多|许|\+)$|"
+    r"[\s\u0f0b]*(?:ལྷག|ཙམ|ཡས་མས)\u0f0b?$"   # Tibetan: more than, about
 )
 
 
@@ -300,6 +318,18 @@ _POSTFIXES = (  # after the unit (or the figure when there is none)
 # after a unit 余/多/许 belong to the next word (300名多民族群众, 10时许)
 _POSTFIXES_AFTER_UNIT = ("以上", "有余", "出头", "开外", "以下", "以内", "之内", "不到", "左右", "上下")
 _RANGE_SEP = re.compile(r"\s*(?:至|到|-|~|〜|—{1,2}|–|－)\s*")
+
+# Tibetan: qualifiers follow the figure as their own syllable (ཁྲག་དཔེ་ 8600 ལྷག་བསྡུ་ལེན་བྱས།):
+# ལྷག "more than" (= 余), ཙམ "about", ཡས་མས "more or less". The tsheg ་ ends a syllable,
+# so ལྷག must not run on into a longer word.
+_TSHEG = "\u0f0b"
+_BO_END = r"(?![\u0f40-\u0fbc])"  # the syllable ends there
+_BO_POSTFIX = re.compile(rf"[ {_TSHEG}]*(?P<w>ལྷག|ཙམ|ཡས་མས){_BO_END}")
+_BO_POSTFIX_QUAL = {"ལྷག": "at_least", "ཙམ": "approx", "ཡས་མས": "approx"}
+# བརྒྱ་ཆ་ 96: "96 per hundred"
+_BO_PERCENT = re.compile(rf"(?<![\u0f40-\u0fbc])བརྒྱ་ཆ{_TSHEG}?\s*(?={_ARABIC})")
+# a figure after ལོ (year), ཟླ (month), ཚེས (day of month) is a date: སྤྱི་ལོ་ ༢༠༡༨ · ཟླ་ ༨ པ
+_BO_DATE_BEFORE = re.compile(rf"(?<![\u0f40-\u0fbc])(?:ལོ|ཟླ|ཟླ{_TSHEG}བ|ཚེས|ཚེས{_TSHEG}གྲངས)[ {_TSHEG}]*$")
 
 _GROWTH_NOUNS = re.compile(r"增幅|降幅|涨幅|增速|增长率|同比|环比|百分点")
 _GROWTH_VERBS = re.compile(r"增长|增加|上升|提高|提升|下降|减少|降低|回落|下滑|攀升|翻")
@@ -415,6 +445,8 @@ def _skip_as_marker(n: str, fig: _Figure) -> bool:
     after = n[fig.end] if fig.end < len(n) else "\n"
     if before in "第其之":
         return True
+    if _BO_DATE_BEFORE.search(n, max(0, fig.start - 12), fig.start):
+        return True  # ལོ་ ༢༠༡༨ · ཟླ་ ༨ པ: a year, a month
     if after == "是":
         return True
     if after in "、.)）" and (before in "(（,，。;；:：" or before.isspace()):
@@ -476,6 +508,11 @@ def _tail(n: str, pos: int) -> tuple[int, str | None, str | None]:
             unit = _unit_at(n, pos)
             if unit:
                 pos += len(unit)
+    elif unit is None:
+        bo = _BO_POSTFIX.match(n, pos)
+        if bo:
+            qual = _BO_POSTFIX_QUAL[bo.group("w")]
+            pos = bo.end()
     return pos, (unit.strip() if unit else None), qual
 
 
@@ -527,6 +564,12 @@ class _Reader:
     # rates: 95% 百分之九十八 八成 三分之一 过半, and 5个百分点
     def _rate(self, pos: int) -> int | None:
         n = self.n
+        m = _BO_PERCENT.match(n, pos)
+        if m:
+            num = _NUMERAL_RE.match(n, m.end())
+            v = _numeral_value(num.group()) if num else None
+            if v is not None:
+                return self._finish_rate(pos, num.end(), v / 100, None)
         m = _RATE.match(n, pos)
         if m:
             if m.group("half"):
@@ -589,6 +632,10 @@ class _Reader:
         pq2 = dict(_POSTFIXES)[post] if post else None
         if post:
             end += len(post)
+        else:
+            bo = _BO_POSTFIX.match(n, end)
+            if bo:
+                pq2, end = _BO_POSTFIX_QUAL[bo.group("w")], bo.end()
         if hi is not None and hi != lo:
             qual = "range"
             vlo, vhi = lo, hi

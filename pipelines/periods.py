@@ -15,6 +15,8 @@ Rules, in order of precedence within a sentence:
   3. else an explicit range (4月18日至21日, 今年1至4月, 2018至2020年);
   4. else a single period (2019年, 6月份, 上半年, 第一季度, 5月21日, 近三年);
   5. else a "now" word (目前, 近日, 日前, 近期) ends at the publication date.
+Tibetan phrases read the same way: ད་བར (up to now) like 截至目前; ལོ་ 2018 (the
+year), ཟླ་ 8 པ (August), ཚེས་ 15 (the 15th), then བར (until) or ནས (from).
 A month or day without a year is in the publication year, or the year before
 when that would start after publication (截至10月下旬 in a March post is last
 October; in a post of October 22nd it is this October, ending on the 31st).
@@ -26,8 +28,9 @@ publication date: that is how a reader (and the labelled corpus) reads them.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from pipelines.numbers import _numeral_value, normalise
@@ -41,7 +44,8 @@ class Period:
     cumulative: bool    # 累计/截至/自…以来/共计 style: the figure is a running total
 
 
-_CUMULATIVE = re.compile(r"累计|截至|截止|以来|共计|总计|合计|一共|至今|迄今|目前已|现已|已累计|先后共")
+_CUMULATIVE = re.compile(r"累计|截至|截止|以来|共计|总计|合计|一共|至今|迄今|目前已|现已|已累计|先后共|"
+                         r"(?<![\u0f40-\u0fbc])ད་(?:ལྟའི་)?བར(?![\u0f40-\u0fbc])")
 
 _CN = "〇零○一二两三四五六七八九十"
 _YEAR_NUM = r"(?:\d{4}|[〇零○一二三四五六七八九]{4})"
@@ -81,6 +85,46 @@ _RECENT = re.compile(
     # 三年来 · 3个月以来 · 一个多月来; never 6月以来 (since June) or 2016年以来 (since 2016)
     rf"|(?<![\d{_CN}年月])(?P<n2>\d{{1,2}}|[{_CN}]{{1,3}})(?P<u2>年多?|个多?月|多个月|周|天)(?:来|以来)"
 )
+
+
+# Tibetan: ད་བར / ད་ལྟའི་བར "up to now" (= 截至目前); a date written ལོ་ 2018 (year),
+# ཟླ་ 8 པ (8th month), ཚེས་ 15 (day), then བར "until" or ནས "from"; ད་ལོ / ལོ་འདིར "this year".
+_T = "\u0f0b"   # tsheg
+# whole syllables only: ད་བར is not the end of ཚད་བརྒྱ (letters, vowel signs, subjoined letters)
+_NO_BO_BEFORE = r"(?<![\u0f40-\u0fbc])"
+_NO_BO_AFTER = r"(?![\u0f40-\u0fbc])"
+_BO_NOW_END = re.compile(rf"{_NO_BO_BEFORE}(?:ད{_T}བར|ད{_T}ལྟའི{_T}བར|ད{_T}ཡོད{_T}བར){_NO_BO_AFTER}")
+_TIBETAN = re.compile(r"[\u0f00-\u0fff]")
+_BO_DATE = re.compile(
+    rf"{_NO_BO_BEFORE}(?=ལོ|ཟླ|ཚེས|སྤྱི)(?:(?:སྤྱི{_T})?ལོ{_T}?\s*(?P<y>\d{{4}})[\s{_T}]*(?:ལོའི[\s{_T}]*)?)?"
+    rf"(?:ཟླ(?:{_T}བ)?{_T}?\s*(?P<m>\d{{1,2}})[\s{_T}]*(?:པ(?:འི|ར)?[\s{_T}]*)?)?"
+    rf"(?:ཚེས(?:{_T}གྲངས)?{_T}?\s*(?P<d>\d{{1,2}}))?"
+)
+_BO_THIS_YEAR = re.compile(rf"{_NO_BO_BEFORE}(?:ད{_T}ལོར?|ལོ{_T}འདིར?){_NO_BO_AFTER}")
+_BO_UNTIL = re.compile(rf"[\s{_T}]*(?:བར|ཡན{_T}ཆད){_NO_BO_AFTER}")
+_BO_FROM = re.compile(rf"[\s{_T}]*ནས(?:[\s{_T}]*(?:ད{_T}བར|ད{_T}ལྟའི{_T}བར))?{_NO_BO_AFTER}")
+
+
+def _bo_date(m: re.Match, pub: date | None) -> tuple[date, date] | None:
+    if not (m.group("y") or m.group("m")):
+        return None
+    y = int(m.group("y")) if m.group("y") else (pub.year if pub else None)
+    if y is None or not 1900 <= y <= 2100:
+        return None
+    if not m.group("m"):
+        return date(y, 1, 1), date(y, 12, 31)
+    mo = int(m.group("m"))
+    if not 1 <= mo <= 12:
+        return None
+    if not m.group("y") and pub and date(y, mo, 1) > pub:
+        y -= 1
+    if m.group("d"):
+        try:
+            d = date(y, mo, int(m.group("d")))
+        except ValueError:
+            return None
+        return d, d
+    return date(y, mo, 1), _month_end(y, mo)
 
 
 def _publication_date(published_at: str | None) -> date | None:
@@ -173,6 +217,10 @@ _DOTTED = re.compile(r"(?<![\d.])((?:19|20)\d\d)[-./](1[0-2]|0?[1-9])(?:[-./](3[
 _RELATIVE = re.compile(r"本月|上个?月|昨天|昨日|今天|今日")
 
 
+# The characters a date phrase (_DOTTED, _RELATIVE, _ATOM) can start with.
+_PHRASE_START = re.compile(r"[\d〇零○一二两三四五六七八九十今去前本上下第年昨]")
+
+
 def _phrase_at(n: str, pos: int, pub: date | None, year: int | None):
     """A date phrase starting at n[pos]: (end, first, last, year) or None.
     ``year``: for the second half of a range, the year of the first half, which
@@ -246,6 +294,8 @@ def _scan(n: str, pub: date | None) -> list[_Found]:
     for m in _NOW_END.finditer(n):
         if pub:
             take(_Found(m.start(), m.end(), "end", None, pub))
+    if _TIBETAN.search(n):
+        _scan_tibetan(n, pub, free, take)
     # ranges first: their halves are not periods of their own
     for m in _DAY_RANGE_RE.finditer(n):
         g = {k: v for k, v in m.groupdict().items()}
@@ -326,6 +376,10 @@ def _scan(n: str, pub: date | None) -> list[_Found]:
 
     pos = 0
     while pos < len(n):
+        start = _PHRASE_START.search(n, pos)  # skip ahead: no date phrase starts elsewhere
+        if start is None:
+            break
+        pos = start.start()
         if taken[pos] or (pos and (n[pos - 1].isdigit() or n[pos - 1] == "第")):
             pos += 1
             continue
@@ -345,6 +399,54 @@ def _scan(n: str, pub: date | None) -> list[_Found]:
     return found
 
 
+def _scan_tibetan(n: str, pub: date | None, free, take) -> None:
+    for m in _BO_DATE.finditer(n):
+        if m.end() == m.start() or not free(m.start(), m.end()):
+            continue
+        span = _bo_date(m, pub)
+        if not span:
+            continue
+        until, since = _BO_UNTIL.match(n, m.end()), _BO_FROM.match(n, m.end())
+        if until:
+            take(_Found(m.start(), until.end(), "end", None, span[1]))
+        elif since and pub:
+            take(_Found(m.start(), since.end(), "start", span[0], pub))
+        else:
+            end = m.end()
+            while end > m.start() and (n[end - 1].isspace() or n[end - 1] == _T):
+                end -= 1
+            take(_Found(m.start(), end, "single", span[0], span[1]))
+    for m in _BO_NOW_END.finditer(n):
+        if pub and free(m.start(), m.end()):
+            take(_Found(m.start(), m.end(), "end", None, pub))
+    for m in _BO_THIS_YEAR.finditer(n):
+        if pub and free(m.start(), m.end()):
+            take(_Found(m.start(), m.end(), "single", date(pub.year, 1, 1), date(pub.year, 12, 31)))
+
+
+# No date phrase runs across a clause break, so a sentence is scanned clause by clause
+# and each clause's phrases are remembered: a caller resolving every prefix of a long
+# sentence (one per figure) then does linear work, not quadratic.
+_CLAUSE_BREAK = re.compile(r"[，,；;。！？!?\n]")
+
+
+@functools.lru_cache(maxsize=8192)
+def _scan_clause(clause: str, pub: date | None) -> tuple[_Found, ...]:
+    return tuple(_scan(clause, pub))
+
+
+def _scan_clauses(n: str, pub: date | None) -> list[_Found]:
+    found: list[_Found] = []
+    a = 0
+    for m in _CLAUSE_BREAK.finditer(n):
+        if m.start() > a:
+            found += [replace(f, start=f.start + a, end=f.end + a) for f in _scan_clause(n[a:m.start()], pub)]
+        a = m.end()
+    if a < len(n):
+        found += [replace(f, start=f.start + a, end=f.end + a) for f in _scan_clause(n[a:], pub)]
+    return found
+
+
 def resolve_period(sentence: str, published_at: str | None) -> Period:
     """The period the figures of ``sentence`` cover (see the module docstring).
 
@@ -355,7 +457,7 @@ def resolve_period(sentence: str, published_at: str | None) -> Period:
     n = normalise(sentence)
     cumulative = bool(_CUMULATIVE.search(n))
     pub = _publication_date(published_at)
-    found = _scan(n, pub)
+    found = _scan_clauses(n, pub)
     by_role = {}
     for f in found:
         by_role.setdefault(f.role, f)

@@ -64,6 +64,9 @@ RELATIVE = {
     "全省": "province", "我省": "province", "本省": "province",
     "辖区": "publisher", "我局": "publisher", "本局": "publisher", "全局": "publisher", "分局": "publisher",
 }
+# "The jurisdiction" of whoever the sentence is about: a unit named before it in the
+# sentence (乃西乡派出所…辖区群众) is more specific than the publisher's area.
+_JURISDICTION = ("辖区",)
 # Town names shared by many counties: the county comes from the text or the publisher.
 LOCAL_TOWNS = ("城关镇",)
 
@@ -118,7 +121,16 @@ def _scan(text: str, g: Gazetteer | None = None) -> list[Mention]:
     """Every known name in `text`, longest first, then leftmost; non-overlapping, in text order."""
     if not text:
         return []
-    g = g or gazetteer()
+    return list(_scan_cached(text, g or gazetteer()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _scan_cached(text: str, g: Gazetteer) -> tuple[Mention, ...]:
+    # every figure of a sentence looks at the same sentence, context and title
+    return tuple(_scan_uncached(text, g))
+
+
+def _scan_uncached(text: str, g: Gazetteer) -> list[Mention]:
     table, initials, sizes = _table(g)
     found = []
     n = len(text)
@@ -253,13 +265,17 @@ def _nearest(mentions: list[Mention], text: str, publisher, scope, g) -> tuple[P
     """The nearest group (from the end of `text`) that names a place: (place, decided)."""
     skip = _preamble_spans(text)
     kept = [m for m in mentions if not any(s <= m.start and m.end <= e for s, e in skip)]
+    deferred: Place | None = None
     for group in reversed(_groups(kept, text)):
         place, stop = _group_place(group, publisher, scope, g)
         if stop:
-            return None, True
+            return deferred, True
+        if place is not None and deferred is None and all(m.text in _JURISDICTION for m in group):
+            deferred = place  # 蔡公堂乡派出所…辖区群众: the area of the unit named before it
+            continue
         if place is not None:
-            return place, True
-    return None, False
+            return (place if deferred is None or place.within(deferred) else deferred), True
+    return deferred, deferred is not None
 
 
 def _level_rank(place: Place) -> int:

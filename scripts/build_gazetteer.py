@@ -11,7 +11,8 @@ unit with an administrative code, in the gazetteer's own columns.
 
 Short forms are derived by rule (洛隆县 -> 洛隆, 玉树藏族自治州 -> 玉树州 and
 玉树, 大通回族土族自治县 -> 大通县, 阿里地区 -> 阿里); the curated file adds
-old names, newer names, townships and names that need context, and vetoes
+old names, newer names, townships (and, derived from them, their police
+stations: 扎雪乡 -> 扎雪派出所) and names that need context, and vetoes
 short forms that are ordinary words. Every name must point at one unit: a
 clash stops the build with both units named, so a new alias cannot silently
 take a name from another place.
@@ -90,6 +91,26 @@ def derived_short_names(name: str, level: str) -> list[str]:
     return []
 
 
+_NUMERAL_STEM = re.compile(r"[一二三四五六七八九十百千万零两]+")
+
+
+def derived_police_stations(units: dict[str, dict]) -> list[tuple[str, str]]:
+    """(code, name) pairs: the police station of each curated township, named after it
+    (扎雪乡 -> 扎雪派出所, 结古街道 -> 结古派出所), posts' usual way of naming one. Stems
+    under two characters, numeral stems (八一) and stems shared by two counties are left out."""
+    seen: dict[str, set[str]] = {}
+    for code, unit in units.items():
+        for township in unit["townships"]:
+            stem = re.sub(r"(?:乡|镇|街道)$", "", township)
+            if len(stem) >= 2 and not _NUMERAL_STEM.fullmatch(stem):
+                seen.setdefault(stem + "派出所", set()).add(code)
+    out: list[tuple[str, str]] = []
+    for name, codes in seen.items():
+        if len(codes) == 1:
+            out.append((codes.pop(), name))
+    return out
+
+
 def build(census_path: str, aliases_path: str) -> tuple[list[dict], list[str]]:
     """Gazetteer rows and a list of notes for the operator (skipped census rows)."""
     census = read_commented_csv(census_path)
@@ -149,6 +170,9 @@ def build(census_path: str, aliases_path: str) -> tuple[list[dict], list[str]]:
             unit["notes"].append(f"{value}: {note}")
         elif note:
             unit["notes"].append(f"{value} ({note})")
+
+    for code, name in derived_police_stations(units):
+        units[code]["townships"].append(name)
 
     for code, unit in units.items():
         for short in derived_short_names(unit["name"], unit["level"]):
