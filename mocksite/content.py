@@ -380,7 +380,7 @@ GOV = (
         extra=dict(id="1139904", body="zw", pubdate_fmt="slash", shown="dash"),
         paragraphs=(
             "定日县公安局结合冬季农牧民群众相对集中的有利时机，加快推进血样采集工作。",
-            "全县计划采集血样2-3万份，目前采集率达到百分之九十八。",
+            "截至目前，全县已采集血样2-3万份，采集率达到百分之九十八。",
         ),
         truth=dict(biometric="DNA", figure="2-3万份", value=[20000, 30000],
                    qualifier="range", place="定日县", rate="百分之九十八"),
