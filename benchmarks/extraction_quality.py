@@ -45,8 +45,10 @@ SETS = (
     ("corpus", CORPUS),
     ("held-out", ROOT / "tests" / "corpus" / "heldout.yaml"),
     ("held-out 2", ROOT / "tests" / "corpus" / "heldout2.yaml"),
+    ("held-out 3 (blind)", ROOT / "tests" / "corpus" / "heldout3.yaml"),
+    ("held-out 4 (sealed)", ROOT / "tests" / "corpus" / "heldout4.yaml"),
 )
-HELD_OUT = ("held-out", "held-out 2")
+HELD_OUT = ("held-out", "held-out 2", "held-out 3 (blind)", "held-out 4 (sealed)")
 
 
 def pct(x: float) -> str:
