@@ -69,6 +69,7 @@ from urllib.parse import urldefrag, urljoin
 from crawler.capture.index import closed_warcs
 from crawler.capture.records import RecordRef, index_path
 from crawler.capture.writer import read_record_at
+from pipelines.pages import Visit  # one row of the page log
 
 _CHUNK = 1 << 20
 _PAGE_TYPES = ("response", "revisit")
@@ -113,22 +114,6 @@ def _second(moment: datetime) -> str:
 
 
 # --- what was chosen -------------------------------------------------------------
-
-@dataclass
-class Visit:
-    visit_id: int
-    url: str
-    final_url: str | None
-    status: int | None
-    source_type: str | None
-    title: str | None
-    visited_at: str | None
-    response_record_id: str | None
-    screenshot_record_id: str | None
-    dom_record_id: str | None
-    metadata_record_id: str | None
-    error: str | None
-
 
 @dataclass
 class Selection:

@@ -46,7 +46,8 @@ from crawler.bundle.select import Collection, Selection, SelectionError, parse_t
 from crawler.bundle.signing import created_now, sign_digest
 from crawler.capture.index import BY_FILE_DIR, MANIFEST, _Indexer, check_gzip_members
 from crawler.capture.lock import exclusive
-from crawler.custody import COLLECTION_LOG, CustodyError, CustodyLog, canonical, describe_warc, line_hash, log_new_captures
+from crawler.custody import (COLLECTION_LOG, CustodyError, CustodyLog, canonical, describe_warc, line_hash,
+                             log_new_captures, sha256_file)
 
 _CHUNK = 1 << 20
 ZIP64_LIMIT = 1 << 31  # above this a member needs ZIP64 sizes from the start
@@ -177,7 +178,7 @@ def build_bundle(archive_dir: str, output: str, selection: Selection, key, optio
             if os.path.exists(tmp):
                 os.remove(tmp)
             shutil.rmtree(work, ignore_errors=True)
-        result.sha256, result.bytes = _sha256_file(output)
+        result.sha256, result.bytes = sha256_file(output)
         try:
             CustodyLog(os.path.join(archive_dir, COLLECTION_LOG)).append(
                 "export",
@@ -228,7 +229,7 @@ def _write_members(zw, archive_dir, output, selection, key, options, actor, work
     else:
         source_hashes = {}
         for source in sorted({r.warc_filename for r in selection.records.values()}):
-            digest, _size = _sha256_file(os.path.join(archive_dir, source))
+            digest, _size = sha256_file(os.path.join(archive_dir, source))
             _check_against_custody(source, digest, logged)
             source_hashes[source] = digest
         try:
@@ -337,15 +338,6 @@ def _title(selection: Selection) -> str:
     if selection.criteria.get("since") or selection.criteria.get("until"):
         parts.append(f"{selection.criteria.get('since') or '…'} to {selection.criteria.get('until') or '…'}")
     return "bioarchive evidence bundle: " + "; ".join(parts)
-
-
-def _sha256_file(path: str) -> tuple[str, int]:
-    h, size = hashlib.sha256(), 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-            size += len(chunk)
-    return h.hexdigest(), size
 
 
 def _logged_hashes(custody: CustodyLog) -> dict[str, tuple[int, str]]:
