@@ -14,6 +14,12 @@
        statements-2 with wording the others lack (Tibetan pages, townships,
        plans, daily averages, more verbs); statements-2 was fixed partly from it
        too: its "before" figures (statements-1) are the blind ones;
+     - the third held-out set (tests/corpus/heldout3.yaml), written without
+       reading the rules; statements-3 was fixed from its misses, so only its
+       statements-2 figures are blind;
+     - the fourth, sealed set (tests/corpus/heldout4.yaml), never read by whoever
+       fixes rules: its misses are not printed (--show-sealed), so its figures stay
+       the blind estimate for unseen posts;
    then period (start, end) accuracy and attribute accuracy on the matched
    rows, and the per-kind breakdown of misses and of false rows.
 2. Publication dates of the page parsers (crawler.sources.parse): on the saved
@@ -45,10 +51,10 @@ SETS = (
     ("corpus", CORPUS),
     ("held-out", ROOT / "tests" / "corpus" / "heldout.yaml"),
     ("held-out 2", ROOT / "tests" / "corpus" / "heldout2.yaml"),
-    ("held-out 3 (blind)", ROOT / "tests" / "corpus" / "heldout3.yaml"),
+    ("held-out 3", ROOT / "tests" / "corpus" / "heldout3.yaml"),
     ("held-out 4 (sealed)", ROOT / "tests" / "corpus" / "heldout4.yaml"),
 )
-HELD_OUT = ("held-out", "held-out 2", "held-out 3 (blind)", "held-out 4 (sealed)")
+HELD_OUT = ("held-out", "held-out 2", "held-out 3", "held-out 4 (sealed)")
 SEALED = ("held-out 4 (sealed)",)
 
 
@@ -60,16 +66,16 @@ def statements_report(details: bool, show_sealed: bool = False) -> dict:
     from pipelines.statements import EXTRACTOR_VERSION
 
     print(f"Statements (pipelines.statements {EXTRACTOR_VERSION}); baseline: {BASELINE}")
-    print(f"{'set':<18} {'docs':>4} {'stmts':>5} {'distr':>5} {'TP':>4} {'FP':>3} {'FN':>3} "
+    print(f"{'set':<19} {'docs':>4} {'stmts':>5} {'distr':>5} {'TP':>4} {'FP':>3} {'FN':>3} "
           f"{'precision':>9} {'recall':>7} {'period':>7}")
     figures = {}
     for name, path in SETS:
         sc = score(load_corpus(path), extract_doc)
         figures[name] = sc
-        print(f"{name:<18} {sc.documents:>4} {sc.statements:>5} {sc.distractor_figures:>5} {sc.tp:>4} "
+        print(f"{name:<19} {sc.documents:>4} {sc.statements:>5} {sc.distractor_figures:>5} {sc.tp:>4} "
               f"{sc.fp:>3} {sc.fn:>3} {pct(sc.precision):>9} {pct(sc.recall):>7} {pct(sc.period_accuracy):>7}")
     print()
-    print("Attribute accuracy on matched rows (table+corpus | held-out | held-out 2):")
+    print("Attribute accuracy on matched rows (table+corpus | " + " | ".join(HELD_OUT) + "):")
     main = [figures["targets.md table"], figures["corpus"]]
     for attr in ATTRIBUTES:
         ok = sum(s.attrs_ok.get(attr, 0) for s in main)
@@ -90,7 +96,7 @@ def statements_report(details: bool, show_sealed: bool = False) -> dict:
             print(", ".join(f"{k} {v}/{sc.kind_totals[k]}" for k, v in sorted(sc.miss_kinds.items())))
         print(f"False rows by distractor kind, {name}: ", end="")
         print(", ".join(f"{k} {v}" for k, v in sorted(sc.fp_kinds.items())) or "none")
-        if details or name in HELD_OUT or sc.misses or sc.false_rows:
+        if details or name in HELD_OUT or sc.misses or sc.false_rows or sc.wrong_periods:
             for doc_id, label, why in sc.misses:
                 print(f"    miss  {doc_id}: {label['figure']} ({label['biometric']}, {label['measure']}, "
                       f"{label['place_code']}): {why}")

@@ -230,10 +230,13 @@ def _rate_value(s: str) -> Decimal | None:
         if d and n is not None:
             return n / d
         return None
-    m = re.fullmatch(rf"([{_DIGITS_CN}十1-9])成", s)
-    if m:
-        c = m.group(1)
-        return Decimal(int(c) if c.isdigit() else _CN_DIGIT.get(c, 10)) / 10
+    m = re.fullmatch(rf"([{_DIGITS_CN}十1-9])成([{_DIGITS_CN}1-9])?", s)
+    if m:  # 八成 0.8 · 九成五 0.95
+        c, d = m.group(1), m.group(2)
+        tenths = Decimal(int(c) if c.isdigit() else _CN_DIGIT.get(c, 10)) / 10
+        if d:
+            tenths += Decimal(int(d) if d.isdigit() else _CN_DIGIT[d]) / 100
+        return tenths
     return None
 
 
@@ -265,7 +268,7 @@ def parse_number(s: str) -> float | None:
     if not s:
         return None
     if s.endswith(("%", "‰")) or s.startswith(tuple(_PERCENT_PREFIX)) or "分之" in s or re.fullmatch(
-            rf"[{_DIGITS_CN}十1-9]成", s):
+            rf"[{_DIGITS_CN}十1-9]成[{_DIGITS_CN}1-9]?", s):
         return _as_float(_rate_value(s))
     if not _NUMERAL_RE.fullmatch(s):
         return None
@@ -354,15 +357,18 @@ _IDIOMS = re.compile(
 _VAGUE = re.compile(
     rf"(?P<cq>成千上万|成百上千|成千|成百)|"
     rf"(?P<pair>[一两二三四五六七八][二三四五六七八九])(?P<pmag>十万|百万|千万|十|百|千|万|亿)|"
-    rf"(?:好)?(?:数|几)(?P<mag>十|百|千|万|十万|百万|千万|亿)(?![{_DIGITS_CN}])|"
+    rf"(?:好)?(?:数|几)(?P<mag>十万|百万|千万|十|百|千|万|亿)(?![{_DIGITS_CN}])|"
     rf"(?P<tens>[{_DIGITS_CN}]?十)几(?P<tmag>[{_MAGS_CN}]*)"
 )
 _RATE = re.compile(
     rf"(?P<pct>(?:百分之|千分之|万分之)(?:百|(?:{_ARABIC}|{_CHINESE})))|"
     rf"(?P<frac>(?:\d+|[{_DIGITS_CN}{_MAGS_CN}]+)分之(?:\d+|[{_DIGITS_CN}{_MAGS_CN}]+))|"
-    rf"(?P<cheng>(?<![{_DIGITS_CN}{_MAGS_CN}\d.])[一二两三四五六七八九十1-9]成(?![员立果绩功本效就熟都长型品交为套批年]))|"
+    rf"(?P<cheng>(?<![{_DIGITS_CN}{_MAGS_CN}\d.])[一二两三四五六七八九十1-9]成(?![员立果绩功本效就熟都长型品交为套批年])"
+    rf"(?:[一二三四五六七八九](?![{_DIGITS_CN}{_MAGS_CN}成]))?)|"   # 九成五: 95%
     rf"(?P<half>超过半数|超半数|半数以上|过半数|过半|近半数|近一半|半数)"
 )
+# a share qualified before 占: 约占应采人数的四分之三 · 近占全县人口的一半 · 超过占… is not Chinese
+_SHARE_QUALIFIED = re.compile(r"(?P<q>大约|(?<![预签邀相制公节条契违集特婚誓])约|将近|接近|(?<![最附邻靠临就亲贴])近)占[^,，。;；:：0-9%]{0,16}?的?$")
 _BEFORE_HOTLINE = re.compile(r"(?:拨打|热线|电话|号码|报警|举报)\s*$")
 _HOTLINE_AFTER = re.compile(r"(?:报警|接处警|指挥|宣传日|平台|警情|联动|社会服务|警察节)")
 
@@ -401,7 +407,7 @@ def _kind_from_context(n: str, start: int) -> str | None:
         window = window[breaks[-1].end():]
     if _GROWTH_NOUNS.search(window):
         return "growth"
-    if re.search(r"[较比]", window) and re.search(r"[多少](?:了)?(?:采集|录入|入库)?$", window):
+    if re.search(r"[较比]", window) and re.search(r"[多少](?:出|了)?(?:采集|录入|入库)?$", window):
         return "growth"  # 比去年多3000份
     verbs = list(_GROWTH_VERBS.finditer(window))
     if verbs and not _LEVEL_AFTER_VERB.search(window, verbs[-1].end()):
@@ -636,6 +642,10 @@ class _Reader:
             bo = _BO_POSTFIX.match(n, end)
             if bo:
                 pq2, end = _BO_POSTFIX_QUAL[bo.group("w")], bo.end()
+        if pq is None and inner_qual is None:
+            share = _SHARE_QUALIFIED.search(n, max(0, start - 24), start)
+            if share:  # 约占应采人数的四分之三: the qualifier stands before 占
+                pq = dict(_PREFIXES)[share.group("q")]
         if hi is not None and hi != lo:
             qual = "range"
             vlo, vhi = lo, hi

@@ -15,8 +15,14 @@ Rules, in order of precedence within a sentence:
   3. else an explicit range (4月18日至21日, 今年1至4月, 2018至2020年);
   4. else a single period (2019年, 6月份, 上半年, 第一季度, 5月21日, 近三年);
   5. else a "now" word (目前, 近日, 日前, 近期) ends at the publication date.
+A month's or year's end written alone (9月底，…全面完成采集) is an end like 截至9月底;
+a date before 启动 (于7月1日启动…工作) is a start; a date after 将于/拟/计划 is a plan,
+no period; 今年 alone (今年累计采集…) runs to the publication date. ``Period.kind``
+says which of these decided the period, so a caller can join an end to a start set
+up in an earlier sentence.
 Tibetan phrases read the same way: ད་བར (up to now) like 截至目前; ལོ་ 2018 (the
-year), ཟླ་ 8 པ (August), ཚེས་ 15 (the 15th), then བར (until) or ནས (from).
+year), ཟླ་ 8 པ (August), ཚེས་ 15 (the 15th), then བར (until) or ནས (from); X ནས Y བར
+is the range from X to Y (ཟླ་༥ཚེས་༨ནས་༡༢བར: May 8th to 12th).
 A month or day without a year is in the publication year, or the year before
 when that would start after publication (截至10月下旬 in a March post is last
 October; in a post of October 22nd it is this October, ending on the 31st).
@@ -42,9 +48,13 @@ class Period:
     end: str | None     # "YYYY-MM-DD" or None
     text: str | None    # the phrase(s) it was read from, as written ("…" between two)
     cumulative: bool    # 累计/截至/自…以来/共计 style: the figure is a running total
+    # what decided it: "end" (截至…, ད་བར, 9月底: an end, with a start when one is given too),
+    # "start" (…以来, 自…起, 于…启动: runs to publication), "range", "single", "now" (近日,
+    # 目前); None when nothing resolved. Callers join an end to a start set up before it.
+    kind: str | None = None
 
 
-_CUMULATIVE = re.compile(r"累计|截至|截止|以来|共计|总计|合计|一共|至今|迄今|目前已|现已|已累计|先后共|"
+_CUMULATIVE = re.compile(r"累计|截至|截止|以来|共计|总计|合计|一共|至今(?!年)|迄今|目前已|现已|已累计|先后共|"
                          r"(?<![\u0f40-\u0fbc])ད་(?:ལྟའི་)?བར(?![\u0f40-\u0fbc])")
 
 _CN = "〇零○一二两三四五六七八九十"
@@ -52,7 +62,7 @@ _YEAR_NUM = r"(?:\d{4}|[〇零○一二三四五六七八九]{4})"
 _MONTH_NUM = r"(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
 _DAY_NUM = r"(?:3[01]|[12]\d|0?[1-9]|三十一?|二十[一二三四五六七八九]?|十[一二三四五六七八九]?|[一二三四五六七八九])"
 _YEAR = rf"(?P<yr>{_YEAR_NUM}年度?|今年|去年|前年|本年度?|上年度?)"   # not 当年: "in those years"
-_PART = r"(?P<part>上旬|中旬|下旬|初|底|末|中)"
+_PART = r"(?P<part>上中旬|中下旬|上旬|中旬|下旬|初|底|末|中)"
 # one date phrase: a year, a part of a year, a month, a day
 _ATOM = (
     rf"(?:{_YEAR})?(?:"
@@ -73,10 +83,17 @@ _TO_NOW = re.compile(r"\s*(?:以来)?(?:至今|迄今|到现在|至现在|到目
 
 _END_BEFORE = re.compile(r"(?:截至|截止到|截至到|截止|截止至|到|至)\s*$")
 _START_BEFORE = re.compile(r"(?:自从|自|从|始于)\s*$")
-_START_AFTER = re.compile(r"\s*(?:以来|来|起|开始|至今|迄今|到现在|至现在|到目前)")
+_START_AFTER = re.compile(r"\s*(?:以来|来|起|开始|正式启动|启动|至今|迄今|到现在|至现在|到目前)")
+# 将于7月启动: a plan, not the period of any figure
+_PLANNED_BEFORE = re.compile(r"(?:将|拟|计划|预计|准备)(?:于|在)?\s*$")
 _COMPARED = re.compile(r"同期|同比|相比|相较")
 _COMPARED_BEFORE = re.compile(r"(?:较|比|与|同)$")
-_NOW_END = re.compile(r"(?:截至|截止)(?:到|至)?(?:目前|今日|今天|发稿|现在|当前)|到目前为止|迄今为止")
+_NOW_END = re.compile(r"(?:截至|截止)(?:到|至)?(?:目前|今日|今天|(?:记者)?发稿|现在|当前)|到目前为止|迄今为止")
+# 一至三季度 · 1-3季度 · 第一至第三季度: January to the end of the last quarter named
+_QUARTER_RANGE_RE = re.compile(
+    rf"(?:{_YEAR})?第?(?P<q1>[一二三四1-4])(?:季度)?{_SEP}第?(?P<q2>[一二三四1-4])季度")
+# 前10个月 · 今年前三个月: January to the end of that month
+_FIRST_MONTHS_RE = re.compile(rf"(?:{_YEAR})?前(?P<k>1[0-2]|[1-9]|十[一二]?|[一二两三四五六七八九])个月")
 _NOW = re.compile(r"目前|当前|现已|近日|日前|近期|至今|迄今")
 _SINCE_WORK = re.compile(r"(?:自|从)[^，,。；;]{1,16}?以来")
 _RECENT = re.compile(
@@ -102,7 +119,25 @@ _BO_DATE = re.compile(
 )
 _BO_THIS_YEAR = re.compile(rf"{_NO_BO_BEFORE}(?:ད{_T}ལོར?|ལོ{_T}འདིར?){_NO_BO_AFTER}")
 _BO_UNTIL = re.compile(rf"[\s{_T}]*(?:བར|ཡན{_T}ཆད){_NO_BO_AFTER}")
-_BO_FROM = re.compile(rf"[\s{_T}]*ནས(?:[\s{_T}]*(?:ད{_T}བར|ད{_T}ལྟའི{_T}བར))?{_NO_BO_AFTER}")
+_BO_FROM = re.compile(rf"[\s{_T}]*ནས(?P<now>[\s{_T}]*(?:ད{_T}བར|ད{_T}ལྟའི{_T}བར))?{_NO_BO_AFTER}")
+# the end of a range after ནས: a date (ཚེས་༢༠, ཟླ་༦ཚེས་༣) or a bare day (༡༢), then བར
+_BO_RANGE_END = re.compile(
+    rf"[\s{_T}]*(?:ཟླ(?:{_T}བ)?{_T}?\s*(?P<m>\d{{1,2}})[\s{_T}]*(?:པ(?:འི|ར)?[\s{_T}]*)?)?"
+    rf"(?:ཚེས(?:{_T}གྲངས)?{_T}?\s*)?(?P<d>\d{{1,2}})[\s{_T}]*(?:བར|ཡན{_T}ཆད){_NO_BO_AFTER}"
+)
+
+
+def _bo_range_end(n: str, pos: int, first: date, pub: date | None) -> tuple[date, int] | None:
+    """The end of a Tibetan range whose start is `first`: (last day, end offset) or None."""
+    m = _BO_RANGE_END.match(n, pos)
+    if not m:
+        return None
+    month = int(m.group("m")) if m.group("m") else first.month
+    try:
+        last = date(first.year, month, int(m.group("d")))
+    except ValueError:
+        return None
+    return (last, m.end()) if last >= first else None
 
 
 def _bo_date(m: re.Match, pub: date | None) -> tuple[date, date] | None:
@@ -189,6 +224,10 @@ def _span(g: dict, y: int) -> tuple[date, date] | None:
             return date(y, m, d), date(y, m, d)
         part = g.get("part")
         last = calendar.monthrange(y, m)[1]
+        if part == "上中旬":
+            return date(y, m, 1), date(y, m, 20)
+        if part == "中下旬":
+            return date(y, m, 11), date(y, m, last)
         if part in ("上旬", "初"):
             return date(y, m, 1), date(y, m, 10)
         if part in ("中旬", "中"):
@@ -212,6 +251,11 @@ def _resolve_atom(g: dict, pub: date | None) -> tuple[date, date] | None:
         span = _span(g, y - 1)  # 截至10月下旬 in a March post: last October
     return span
 
+
+# a month's or year's end written alone (9月底, 2019年底, 年末) marks the state at that day
+_POINT_END = re.compile(r"(?:底|末)$")
+_SEP_RE = re.compile(_SEP)
+_THIS_YEAR = re.compile(r"今年度?|本年度?")
 
 _DOTTED = re.compile(r"(?<![\d.])((?:19|20)\d\d)[-./](1[0-2]|0?[1-9])(?:[-./](3[01]|[12]\d|0?[1-9]))?(?![\d.])")
 _RELATIVE = re.compile(r"本月|上个?月|昨天|昨日|今天|今日")
@@ -321,6 +365,18 @@ def _scan(n: str, pub: date | None) -> list[_Found]:
         if inferred and pub and date(y, m1, 1) > pub:
             y -= 1
         take(_Found(m.start(), m.end(), "range", date(y, m1, 1), _month_end(y, m2)))
+    for m in _QUARTER_RANGE_RE.finditer(n):
+        y, _ = _year_of(m.group("yr"), pub)
+        q1, q2 = _int(m.group("q1")), _int(m.group("q2"))
+        if y is None or not free(m.start(), m.end()) or not (q1 and q2 and 1 <= q1 < q2 <= 4):
+            continue
+        take(_Found(m.start(), m.end(), "range", date(y, 3 * q1 - 2, 1), _month_end(y, 3 * q2)))
+    for m in _FIRST_MONTHS_RE.finditer(n):
+        y, _ = _year_of(m.group("yr"), pub)
+        k = _int(m.group("k"))
+        if y is None or not free(m.start(), m.end()) or not (k and 1 <= k <= 12):
+            continue
+        take(_Found(m.start(), m.end(), "range", date(y, 1, 1), _month_end(y, k)))
     for m in _YEAR_RANGE_RE.finditer(n):
         y1, y2 = _int(m.group("y1")), _int(m.group("y2"))
         if not free(m.start(), m.end()) or not (y1 and y2 and 1900 <= y1 < y2 <= 2100):
@@ -351,11 +407,20 @@ def _scan(n: str, pub: date | None) -> list[_Found]:
             return b  # 较去年同期: the comparison base, not the period
         if n.startswith("前", b) and not n.startswith("前三季度", b):
             return b  # 年底前完成: a deadline, not the period of a figure
+        if _PLANNED_BEFORE.search(n, max(0, a - 4), a):
+            return b  # 将于7月启动: a plan
         role, begin, end = "single", a, b
         anchor = _END_BEFORE.search(n, max(0, a - 6), a)
         if anchor:
             take(_Found(anchor.start(), b, "end", first, last))
             return b
+        if _POINT_END.search(n, a, b) and not _START_BEFORE.search(n, max(0, a - 3), a) \
+                and not _SEP_RE.match(n, b) and not _START_AFTER.match(n, b):
+            # 9月底，…全面完成采集，采集率达到百分之百 · 截至 left out: the state by that day
+            take(_Found(a, b, "end", None, last))
+            return b
+        if _THIS_YEAR.fullmatch(n, a, b) and pub and last > pub:
+            last = pub  # 今年累计采集 · 今年新增: this year so far
         anchor = _START_BEFORE.search(n, max(0, a - 3), a)
         if anchor:
             role, begin = "start", anchor.start()
@@ -407,6 +472,13 @@ def _scan_tibetan(n: str, pub: date | None, free, take) -> None:
         if not span:
             continue
         until, since = _BO_UNTIL.match(n, m.end()), _BO_FROM.match(n, m.end())
+        if since and not since.group("now"):
+            # X ནས Y བར: from X until Y, Y a date or a bare day of X's month
+            later = _bo_range_end(n, since.end(), span[0], pub)
+            if later is not None:
+                last, stop = later
+                take(_Found(m.start(), stop, "range", span[0], last))
+                continue
         if until:
             take(_Found(m.start(), until.end(), "end", None, span[1]))
         elif since and pub:
@@ -421,7 +493,7 @@ def _scan_tibetan(n: str, pub: date | None, free, take) -> None:
             take(_Found(m.start(), m.end(), "end", None, pub))
     for m in _BO_THIS_YEAR.finditer(n):
         if pub and free(m.start(), m.end()):
-            take(_Found(m.start(), m.end(), "single", date(pub.year, 1, 1), date(pub.year, 12, 31)))
+            take(_Found(m.start(), m.end(), "single", date(pub.year, 1, 1), pub))  # this year so far
 
 
 # No date phrase runs across a clause break, so a sentence is scanned clause by clause
@@ -467,19 +539,24 @@ def resolve_period(sentence: str, published_at: str | None) -> Period:
         first = by_role["start"].first if "start" in by_role else None
         last = by_role["end"].last
         cumulative = True
+        kind = "end"
     elif "start" in by_role:
         picked = [by_role["start"]]
         first, last = picked[0].first, picked[0].last
         cumulative = cumulative or picked[0].running
+        kind = "start"
     elif "range" in by_role:
         picked = [by_role["range"]]
         first, last = picked[0].first, picked[0].last
+        kind = "range"
     elif "single" in by_role:
         picked = [by_role["single"]]
         first, last = picked[0].first, picked[0].last
+        kind = "single"
     elif "now" in by_role:
         picked = [by_role["now"]]
         first, last = None, picked[0].last
+        kind = "now"
     else:
         return Period(None, None, None, cumulative)
     if first and last and first > last:  # 自2020年起…截至2019年底: no consistent reading
@@ -491,4 +568,5 @@ def resolve_period(sentence: str, published_at: str | None) -> Period:
         end=last.isoformat() if last else None,
         text=text,
         cumulative=cumulative,
+        kind=kind,
     )

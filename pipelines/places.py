@@ -18,7 +18,12 @@ account forms. Matching prefers the longest name (抵达日喀则 is 日喀则, 
   says so (全市 from a county of 昌都市 is 昌都市; 全区 from a district bureau
   is the district, from any other TAR publisher the region);
 - a bare 城关镇 (many counties have one) is the county named just before it,
-  else a county-level publisher's county.
+  else a county-level publisher's county;
+- 分局 / 县局 closing a named bureau (城关区公安分局) is part of that name, not "the
+  publisher's bureau"; 全县 / 全市 / 全州 that the publisher cannot answer (全县 from a
+  prefecture's account) is the nearest unit of that level named before it, in the
+  text or the title;
+- Tibetan names (ལྷ་རྩེ་རྫོང) match whole syllables only.
 
 A figure is about the nearest place named before it in its sentence (the
 same clause first; names in a 按照/根据…部署 preamble are skipped). Adjacent
@@ -77,6 +82,10 @@ _SHORT_BEFORE = ("平安", "大美", "魅力", "最美")
 _BUREAU_AFTER = ("公安", "警方", "分局", "县局", "市局", "州局", "交警", "派出所")
 
 _CLAUSE_END = set("，,；;。！？!?：:\n\r")
+# Bureau words that close a named bureau's name (城关区公安分局) rather than point at the publisher.
+_BUREAU_SUFFIX = ("分局", "县局", "市局", "州局")
+# Tibetan letters, vowel signs and subjoined letters: a syllable goes on while they follow.
+_TIBETAN_LETTER = re.compile(r"[\u0f40-\u0fbc]")
 # What may stand between the parts of one mention: 卡若区（原昌都县）、江达县 / 昌都市洛隆县.
 _JOINERS = re.compile(r"以及|[、和及与跟原\s（）()]")
 # 按照自治区公安厅和昌都市公安局的统一部署: the bureaus giving orders, not the subject.
@@ -94,9 +103,9 @@ class Mention:
 
 
 @functools.lru_cache(maxsize=4)
-def _table(g: Gazetteer) -> tuple[dict[str, tuple[str, Place | None, str | None]], frozenset, tuple[int, ...]]:
-    """{string: (kind, place, relative level)} for every string the scanner knows,
-    the characters they start with, and their lengths (longest first)."""
+def _table(g: Gazetteer) -> tuple[dict[str, tuple[str, Place | None, str | None]], dict[str, tuple[int, ...]]]:
+    """{string: (kind, place, relative level)} for every string the scanner knows, and
+    {first character: the lengths of the strings starting with it, longest first}."""
     table: dict[str, tuple[str, Place | None, str | None]] = {}
     for name, (place, kind) in g.names().items():
         table[name] = (kind, place, None)
@@ -108,7 +117,10 @@ def _table(g: Gazetteer) -> tuple[dict[str, tuple[str, Place | None, str | None]
         table.setdefault(name, ("relative", None, level))
     for name in LOCAL_TOWNS:
         table.setdefault(name, ("local", None, None))
-    return table, frozenset(k[0] for k in table), tuple(sorted({len(k) for k in table}, reverse=True))
+    sizes: dict[str, set[int]] = {}
+    for k in table:
+        sizes.setdefault(k[0], set()).add(len(k))
+    return table, {c: tuple(sorted(v, reverse=True)) for c, v in sizes.items()}
 
 
 def _is_bare_short(name: str, place: Place) -> bool:
@@ -131,11 +143,12 @@ def _scan_cached(text: str, g: Gazetteer) -> tuple[Mention, ...]:
 
 
 def _scan_uncached(text: str, g: Gazetteer) -> list[Mention]:
-    table, initials, sizes = _table(g)
+    table, initials = _table(g)
     found = []
     n = len(text)
     for i, ch in enumerate(text):
-        if ch not in initials:
+        sizes = initials.get(ch)
+        if sizes is None:
             continue
         for size in sizes:
             hit = table.get(text[i:i + size]) if i + size <= n else None
@@ -147,15 +160,33 @@ def _scan_uncached(text: str, g: Gazetteer) -> list[Mention]:
         if any(taken[start:end]):
             continue
         name = text[start:end]
+        if _TIBETAN_LETTER.match(name) and not _whole_syllables(text, start, end):
+            continue  # ལྷ་ས is not the start of ལྷ་སྐྱེས: Tibetan names match whole syllables only
         if place is not None and kind == "alias" and _is_bare_short(name, place):
             after, before = text[end:end + 3], text[max(0, start - 2):start]
-            if not (after.startswith(_SHORT_AFTER) or before in _SHORT_BEFORE or (start == 0 and end == n)):
+            # …公安 / 平安… / the whole text / a title's lead (拉孜：血样采集工作有序推进)
+            if not (after.startswith(_SHORT_AFTER) or before in _SHORT_BEFORE or (start == 0 and end == n)
+                    or (start == 0 and after[:1] in ("：", ":", "|", "丨"))):
                 continue
         for k in range(start, end):
             taken[k] = True
         if kind != "skip":
             chosen.append(Mention(start, end, name, kind, place, relative))
-    return sorted(chosen, key=lambda m: m.start)
+    chosen.sort(key=lambda m: m.start)
+    # 城关区公安分局 · 乐都区公安分局 · 桑珠孜区分局: 分局 closes the bureau's name, it is not
+    # "the publisher's bureau"
+    return [m for i, m in enumerate(chosen)
+            if not (m.kind == "relative" and m.text in _BUREAU_SUFFIX and i
+                    and chosen[i - 1].place is not None and chosen[i - 1].kind != "relative"
+                    and text[chosen[i - 1].end:m.start] in ("", "公安", "公安局"))]
+
+
+def _whole_syllables(text: str, start: int, end: int) -> bool:
+    """text[start:end] starts and ends at Tibetan syllable boundaries (a tsheg, a shad, a
+    space or a non-Tibetan character on either side)."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not _TIBETAN_LETTER.match(before) and not _TIBETAN_LETTER.match(after)
 
 
 def _scope(publisher: Place | None, mentions: list[Mention]) -> set[str]:
@@ -261,21 +292,45 @@ def _preamble_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _PREAMBLE.finditer(text)]
 
 
-def _nearest(mentions: list[Mention], text: str, publisher, scope, g) -> tuple[Place | None, bool]:
-    """The nearest group (from the end of `text`) that names a place: (place, decided)."""
+def _fits(place: Place, level: str) -> bool:
+    """`place` is a unit that a relative word of `level` (全县, 全市, 全州) can mean."""
+    if level == "county":
+        return place.level == "county"
+    if level == "city":
+        return place.level in ("county", "prefecture") and place.name.endswith("市")
+    if level == "state":
+        return place.level == "prefecture" and place.name.endswith("州")
+    return False
+
+
+def _nearest(mentions: list[Mention], text: str, publisher, scope, g,
+             want: str | None = None, search: bool = False) -> tuple[Place | None, bool, str | None]:
+    """The nearest group (from the end of `text`) that names a place: (place, decided, want).
+
+    A relative word the publisher does not answer (全县 from a prefecture's account) means
+    the unit of its level the post is about: `want` is that level, and the search goes on
+    for the nearest place of that level (here, then in the caller's next text)."""
     skip = _preamble_spans(text)
     kept = [m for m in mentions if not any(s <= m.start and m.end <= e for s, e in skip)]
     deferred: Place | None = None
     for group in reversed(_groups(kept, text)):
         place, stop = _group_place(group, publisher, scope, g)
         if stop:
-            return deferred, True
+            return deferred, True, None
+        if want is not None:
+            if place is not None and _fits(place, want):
+                return place, True, None
+            continue
+        if search and place is None and len(group) == 1 and group[0].kind == "relative" \
+                and group[0].relative in ("county", "city", "state") and deferred is None:
+            want = group[0].relative
+            continue
         if place is not None and deferred is None and all(m.text in _JURISDICTION for m in group):
             deferred = place  # 蔡公堂乡派出所…辖区群众: the area of the unit named before it
             continue
         if place is not None:
-            return (place if deferred is None or place.within(deferred) else deferred), True
-    return deferred, deferred is not None
+            return (place if deferred is None or place.within(deferred) else deferred), True, None
+    return deferred, deferred is not None, want
 
 
 def _level_rank(place: Place) -> int:
@@ -369,10 +424,22 @@ def statement_place(sentence: str, *, anchor: int, publisher: Place | None, cont
     anchor = max(0, min(anchor, len(sentence)))
     sm, cm, tm = _scan(sentence, g), _scan(context, g), _scan(title or "", g)
     scope = _scope(publisher, sm + cm + tm)
-    place, decided = _nearest([m for m in sm if m.end <= anchor], sentence, publisher, scope, g)
+    before = [m for m in sm if m.end <= anchor]
+    place, decided, want = _nearest(before, sentence, publisher, scope, g, search=True)
     if decided:
         return place
-    place, decided = _nearest(cm, context, publisher, scope, g)
+    if want is not None:
+        place, decided, want = _nearest(cm, context, publisher, scope, g, want, search=True)
+        if decided:
+            return place
+        place, decided, _ = _nearest(tm, title or "", publisher, scope, g, want)
+        if decided and place is not None:
+            return place  # 全县 from a prefecture's account: the county the title is about
+        # no unit of that level named: the nearest place of any level, as for any other word
+        place, decided, _ = _nearest(before, sentence, publisher, scope, g)
+        if decided:
+            return place
+    place, decided, _ = _nearest(cm, context, publisher, scope, g)
     if decided:
         return place
     place, decided = _subject(tm, title or "", publisher, scope, g)

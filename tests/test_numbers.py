@@ -291,3 +291,40 @@ def test_corpus_distractors_are_not_read_as_collection_counts():
                 assert hits and hits[0].kind == label["kind"], (doc["id"], label, hits)
             elif label["kind"] == "money":
                 assert hits and hits[0].kind == "other", (doc["id"], label, hits)
+
+
+# -- statements-3: forms met in the third held-out set and their variants -------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("采集率达九成五", ("九成五", 0.95, 0.95, "exact")),            # 九成五: 95%
+    ("九成五以上", ("九成五以上", 0.95, None, "at_least")),
+    ("约占应采人数的四分之三", ("四分之三", 0.75, 0.75, "approx")),  # the qualifier stands before 占
+    ("近占全县人口的八成", ("八成", None, 0.8, "at_most")),
+    ("预约占用场地的三成", ("三成", 0.3, 0.3, "exact")),            # 预约 is not 约
+])
+def test_rate_forms(text, expected):
+    (q,) = [q for q in find_quantities(text) if q.measure == "rate"]
+    assert (q.text, q.value_min, q.value_max, q.qualifier) == expected
+    assert parse_number("九成五") == pytest.approx(0.95)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("采集血样数十万份", ("数十万份", 100000, 999999, "vague")),    # not 数十 + 万份
+    ("采集血样5000～6000人", ("5000～6000人", 5000, 6000, "range")),
+    ("采集DNA样本6,300余份", ("6,300余份", 6300, None, "at_least")),
+    ("采集血样两万余份", ("两万余份", 20000, None, "at_least")),
+    ("采集僧人指纹、人像信息数百人", ("数百人", 100, 999, "vague")),
+])
+def test_count_forms(text, expected):
+    (q,) = find_quantities(text)
+    assert (q.text, q.value_min, q.value_max, q.qualifier) == expected
+
+
+def test_more_than_last_year_is_growth():
+    (q,) = find_quantities("采集血样较去年同期多出2000余份")
+    assert (q.text, q.kind) == ("2000余份", "growth")
+
+
+def test_tibetan_digits_and_more_than():
+    (q,) = find_quantities("ཁྲག་དཔེ་ ༡༢༦༠༠ ལྷག་བསྡུ་ལེན་བྱས")
+    assert (q.text, q.value_min, q.value_max, q.qualifier, q.unit) == ("༡༢༦༠༠ ལྷག", 12600, None, "at_least", None)

@@ -98,3 +98,51 @@ def test_resolve_period(sentence, pub, start, end, cumulative, phrase):
 def test_phrase_is_as_written_in_full_width_text():
     p = resolve_period("截至２０１９年５月，共采集", NOV)
     assert p.text == "截至２０１９年５月" and p.end == "2019-05-31"
+
+
+# -- statements-3 ----------------------------------------------------------------------------
+
+SEP = "2019-09-25T21:00:00+08:00"
+
+# (sentence, published_at, start, end, cumulative, kind)
+MORE = [
+    # a month's or year's end alone marks the state by that day, like 截至
+    ("9月底，桑日县公安局全面完成全县DNA血样采集工作", SEP, None, "2019-09-30", True, "end"),
+    ("2018年底，全县累计采集血样3.2万份", SEP, None, "2018-12-31", True, "end"),
+    ("确保年底前完成", SEP, None, None, False, None),                 # a deadline
+    ("较去年底增长16%", SEP, None, None, False, None),                # a comparison
+    ("1月下旬至2月底，化隆县公安局开展采集", SEP, "2019-01-21", "2019-02-28", False, "range"),
+    # this year, alone: so far
+    ("今年累计采集群众虹膜信息过万条", SEP, "2019-01-01", "2019-09-25", True, "single"),
+    ("其中，改则县今年新增采集2100余份", SEP, "2019-01-01", "2019-09-25", False, "single"),
+    # a start set by an operation's launch; a plan is no period
+    ("扎囊县公安局于7月1日启动全县DNA血样采集工作", SEP, "2019-07-01", "2019-09-25", True, "start"),
+    ("县局将于7月启动集中采集工作", SEP, None, None, False, None),
+    # quarters, first months, parts of a month, the time of writing
+    ("一至三季度，共采集", SEP, "2019-01-01", "2019-09-30", False, "range"),
+    ("1-3季度共采集", SEP, "2019-01-01", "2019-09-30", False, "range"),
+    ("今年前8个月，共采集", SEP, "2019-01-01", "2019-08-31", False, "range"),
+    ("8月中下旬，共采集", SEP, "2019-08-11", "2019-08-31", False, "single"),
+    ("截至记者发稿时，共采集", SEP, None, "2019-09-25", True, "end"),
+    ("去年10月至今年3月，共采集", SEP, "2018-10-01", "2019-03-31", False, "range"),   # 至今年 is not 至今
+    # Tibetan: from … until …; this year so far
+    ("ཟླ་༩ཚེས་༡ནས་ཚེས་༢༠བར། སྟེང་ཆེན་རྫོང་", SEP, "2019-09-01", "2019-09-20", False, "range"),
+    ("ཟླ་༥ཚེས་༨ནས་༡༢བར། འབྲི་སྟོད་", SEP, "2019-05-08", "2019-05-12", False, "range"),
+    ("ལོ་འདིའི་ཟླ་༡ནས་བཟུང་རྫོང་ཡོངས་", SEP, "2019-01-01", "2019-09-25", True, "start"),
+    ("ལོ་འདིར་རྫོང་ཡོངས་སུ་ཁྲག་དཔེ་བསྡུ་ལེན་བྱས།", SEP, "2019-01-01", "2019-09-25", False, "single"),
+    ("ད་བར་ཁྲག་དཔེ་ ༡༢༦༠༠ ལྷག་བསྡུ་ལེན་བྱས", SEP, None, "2019-09-25", True, "end"),
+]
+
+
+@pytest.mark.parametrize("sentence,pub,start,end,cumulative,kind", MORE, ids=[m[0][:16] for m in MORE])
+def test_resolve_period_more(sentence, pub, start, end, cumulative, kind):
+    p = resolve_period(sentence, pub)
+    assert (p.start, p.end, p.cumulative, p.kind) == (start, end, cumulative, kind)
+
+
+def test_kind_names_what_decided_the_period():
+    assert resolve_period("截至10月下旬，累计采集", NOV).kind == "end"
+    assert resolve_period("自2016年6月以来，累计采集", NOV).kind == "start"
+    assert resolve_period("今年以来，截至10月下旬，累计采集", NOV).kind == "end"
+    assert resolve_period("近日，县公安局采集血样", NOV).kind == "now"
+    assert resolve_period("采集DNA血样17194份", NOV).kind is None
