@@ -52,9 +52,10 @@ SETS = (
     ("held-out", ROOT / "tests" / "corpus" / "heldout.yaml"),
     ("held-out 2", ROOT / "tests" / "corpus" / "heldout2.yaml"),
     ("held-out 3", ROOT / "tests" / "corpus" / "heldout3.yaml"),
+    ("held-out 5 (blind)", ROOT / "tests" / "corpus" / "heldout5.yaml"),
     ("held-out 4 (sealed)", ROOT / "tests" / "corpus" / "heldout4.yaml"),
 )
-HELD_OUT = ("held-out", "held-out 2", "held-out 3", "held-out 4 (sealed)")
+HELD_OUT = ("held-out", "held-out 2", "held-out 3", "held-out 5 (blind)", "held-out 4 (sealed)")
 SEALED = ("held-out 4 (sealed)",)
 
 
