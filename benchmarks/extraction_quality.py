@@ -17,6 +17,10 @@
      - the third held-out set (tests/corpus/heldout3.yaml), written without
        reading the rules; statements-3 was fixed from its misses, so only its
        statements-2 figures are blind;
+     - the fifth held-out set (tests/corpus/heldout5.yaml), written without
+       reading the rules (long portal articles, tables in text, year-end reviews);
+       statements-4 was fixed from its misses, so only its statements-3 figures
+       are blind;
      - the fourth, sealed set (tests/corpus/heldout4.yaml), never read by whoever
        fixes rules: its misses are not printed (--show-sealed), so its figures stay
        the blind estimate for unseen posts;
@@ -52,10 +56,10 @@ SETS = (
     ("held-out", ROOT / "tests" / "corpus" / "heldout.yaml"),
     ("held-out 2", ROOT / "tests" / "corpus" / "heldout2.yaml"),
     ("held-out 3", ROOT / "tests" / "corpus" / "heldout3.yaml"),
-    ("held-out 5 (blind)", ROOT / "tests" / "corpus" / "heldout5.yaml"),
+    ("held-out 5", ROOT / "tests" / "corpus" / "heldout5.yaml"),
     ("held-out 4 (sealed)", ROOT / "tests" / "corpus" / "heldout4.yaml"),
 )
-HELD_OUT = ("held-out", "held-out 2", "held-out 3", "held-out 5 (blind)", "held-out 4 (sealed)")
+HELD_OUT = ("held-out", "held-out 2", "held-out 3", "held-out 5", "held-out 4 (sealed)")
 SEALED = ("held-out 4 (sealed)",)
 
 

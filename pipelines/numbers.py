@@ -9,6 +9,8 @@ because cn2an refuses or misreads those forms. Tibetan figures (Arabic or
 Tibetan digits) take their qualifier after them as a syllable of its own:
 ``8600 ལྷག`` (more than), ``5000 ཙམ`` (about); ``བརྒྱ་ཆ་ 96`` is 96 per cent;
 a figure after ལོ (year), ཟླ (month), ཚེས (day) is a date.
+Digits a table or a CMS split with spaces (8 904份, 1 2 0 0 0余份, 1.2 万份) are
+one figure when a counter, 余/多, a magnitude or % follows (``_join_spaced``).
 
 Offsets are those of the text passed in: the text is normalised per character
 (``normalise``) without changing its length, so a span found in the
@@ -100,7 +102,11 @@ _TO_SIMPLIFIED = str.maketrans({"萬": "万", "億": "亿", "拾": "十", "佰":
 
 _DIGITS_CN = "".join(_CN_DIGIT)
 _MAGS_CN = "".join(_CN_MAG)
-_ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+# JOIN stands, in the reader's normalised copy only, for a space the writer put
+# inside a figure (8 904份, 1 2 0 0 0余份, 1.2 万份, 3. 1万条): see _join_spaced.
+JOIN = "\u2063"
+_ARABIC = (r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\u2063\d+)*)(?:\.\u2063?\d+)?"
+           r"(?:\u2063(?=[万千亿萬億]))?")
 _CHINESE = rf"[{_DIGITS_CN}{_MAGS_CN}]+(?:点[{_DIGITS_CN}]+[{_MAGS_CN}]*)?"
 # one numeral: arabic and chinese pieces in any mix (1万2千, 1.7万, 一万七千), and
 # 余/多 between a figure and its magnitude (1.7余万, 十余万)
@@ -184,6 +190,7 @@ def _numeral_value(s: str) -> Decimal | None:
     """Value of one numeral (no qualifiers), Decimal for exact arithmetic."""
     if not s:
         return None
+    s = s.replace(JOIN, "")
     if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", s):
         s = s.replace(",", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", s):
@@ -432,6 +439,9 @@ def _read_figure(n: str, m: re.Match) -> _Figure:
     if end < len(n) and n[end] in "余多" and not n.startswith("多元", end):
         inner = "at_least"
         end += 1
+    elif n.startswith((" 余", " 多"), end) and _unit_at(n, end + 2):  # 150 余条
+        inner = "at_least"
+        end += 2
     elif end < len(n) and n[end] == "来" and _unit_at(n, end + 1):  # 十来个; not 2万来自
         inner = "approx"
         end += 1
@@ -538,10 +548,83 @@ def _bounds(value: Decimal, qual: str) -> tuple[Decimal | None, Decimal | None]:
     return value, value
 
 
+# a run of digit groups separated by single spaces (one pass, no backtracking,
+# so "1 1 1 …" a megabyte long costs one scan); what it means is decided below
+_SPACED_RUN = re.compile(r"\d+(?: \d+)+")
+_DECIMAL_SPACE = re.compile(r"(?<![\d.])\d+\. (?=\d+[万亿萬億])")   # 3. 1万条
+_SPACE_BEFORE_MAG = re.compile(r"(?<=\d) (?=[万亿萬億])")              # 1.2 万份
+_AFTER_SPACED = "余多万千亿萬億%‰"
+_MAX_SPACED_DIGITS = 13
+
+
+def _ends_figure(n: str, pos: int) -> bool:
+    """A figure can stop here: a counter, 余/多, a magnitude or % follows
+    (after at most one space)."""
+    if pos < len(n) and n[pos] == " ":
+        pos += 1
+    if pos >= len(n):
+        return False
+    return n[pos] in _AFTER_SPACED or _match_word(n, pos, _UNITS) is not None
+
+
+def _spaced_groups(groups: list[str]) -> int:
+    """How many trailing groups form one figure: thousands (8 904, 12 000 000)
+    or single digits (1 2 0 0 0); 0 when none."""
+    k = len(groups) - 1
+    if len(groups[k]) == 3:
+        while k > 0 and len(groups[k]) == 3:
+            k -= 1
+        if len(groups[k]) <= 3:
+            return len(groups) - k
+        return len(groups) - k - 1 if len(groups) - k - 1 >= 2 else 0
+    if len(groups[k]) == 1:
+        while k > 0 and len(groups[k - 1]) == 1:
+            k -= 1
+        return len(groups) - k if len(groups) - k >= 2 else 0
+    return 0
+
+
+def _join_spaced(n: str) -> str:
+    """Mark with JOIN the spaces a writer (or a CMS) put inside figures, keeping
+    the length: 8 904份, 2 400余人次, 1 2 0 0 0余份, 7 8 4 0份, 1.2 万份, 3. 1万条.
+    Only runs followed by a counter, 余/多, a magnitude or % are figures, so
+    2019 年 5 月 and two numbers that merely sit side by side stay apart."""
+    if " " not in n:
+        return n
+    chars = None
+    for m in _SPACED_RUN.finditer(n):
+        if m.start() and n[m.start() - 1] in ".,":
+            continue  # 3.5 1200: a decimal's tail, not a figure's head
+        if not _ends_figure(n, m.end()):
+            continue
+        groups = m.group().split(" ")
+        take = _spaced_groups(groups)
+        if take < 2 or sum(len(g) for g in groups[-take:]) > _MAX_SPACED_DIGITS:
+            continue  # no figure has that many digits: a table of codes, or hostile input
+        if chars is None:
+            chars = list(n)
+        first = len(groups) - take
+        pos = m.start() + sum(len(g) + 1 for g in groups[:first])
+        for g in groups[first:-1]:
+            pos += len(g)
+            chars[pos] = JOIN
+            pos += 1
+    for rx in (_DECIMAL_SPACE, _SPACE_BEFORE_MAG):
+        for m in rx.finditer(n):
+            if rx is _DECIMAL_SPACE and m.start() and n[m.start() - 1] not in " \t" and not n[m.start() - 1].isalnum():
+                continue  # "\n3. 1万条", "；3. …": a list marker before a figure
+            if rx is _DECIMAL_SPACE and not m.start():
+                continue
+            if chars is None:
+                chars = list(n)
+            chars[m.end() - 1] = JOIN
+    return "".join(chars) if chars is not None else n
+
+
 class _Reader:
     def __init__(self, text: str):
         self.text = text
-        self.n = normalise(text)
+        self.n = _join_spaced(normalise(text).replace(JOIN, " "))
         self.out: list[Quantity] = []
         self.masked = [False] * len(self.n)
         for m in _IDIOMS.finditer(self.n):
@@ -589,7 +672,7 @@ class _Reader:
                     return None
             return self._finish_rate(pos, m.end(), value, None, inner_qual=qual)
         m = _NUMERAL_RE.match(n, pos)
-        if not m or (pos and (n[pos - 1].isdigit() or n[pos - 1] == ".")):
+        if not m or (pos and (n[pos - 1].isdigit() or n[pos - 1] in ".\u2063")):
             return None
         after = m.end()
         pct_points = _match_word(n, after, ("个百分点", "百分点"))
@@ -692,7 +775,8 @@ class _Reader:
 
     def _count(self, pos: int) -> int | None:
         n = self.n
-        if pos and (n[pos - 1].isdigit() or (n[pos - 1] == "." and pos >= 2 and n[pos - 2].isdigit())):
+        if pos and (n[pos - 1].isdigit() or n[pos - 1] == JOIN
+                    or (n[pos - 1] == "." and pos >= 2 and n[pos - 2].isdigit())):
             return None
         m = _NUMERAL_RE.match(n, pos)
         if not m:

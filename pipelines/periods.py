@@ -540,6 +540,12 @@ def resolve_period(sentence: str, published_at: str | None) -> Period:
         last = by_role["end"].last
         cumulative = True
         kind = "end"
+        year = next((f for f in found if f.role == "single" and last is not None and f.first <= last <= f.last
+                     and (f.first.month, f.first.day, f.last.month, f.last.day) == (1, 1, 12, 31)), None)
+        if first is None and year is not None:
+            # 截至12月25日，全州2020年共采集…: the year named with the end is where it starts
+            picked.append(year)
+            first = year.first
     elif "start" in by_role:
         picked = [by_role["start"]]
         first, last = picked[0].first, picked[0].last

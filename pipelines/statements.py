@@ -55,7 +55,7 @@ from pipelines.gazetteer import gazetteer
 from pipelines.places import find_places, publisher_place, statement_place
 
 # Bump when the rules change: stored with every evidence row.
-EXTRACTOR_VERSION = "statements-3"
+EXTRACTOR_VERSION = "statements-4"
 # How far back (characters) a sentence naming no place looks for one.
 PLACE_CONTEXT = 2000
 # Longest "sentence" read as one: a post's sentences are a few hundred characters; text
@@ -206,6 +206,17 @@ _SENTENCE_END = "。!?！？\n།"
 _CLOSERS = "”’」』)）\"'"
 _CLAUSE_BREAKS = set(",，;；:：")
 _SCOPE_BREAKS = set(";；")  # 其中 stops at a semicolon
+# a breakdown of a total announced: 各县采集情况如下： · 完成情况为： · 具体为： · 从各县情况看，
+# the rows after it (拉萨市 4.1万份 · 萨迦县：4 876份 · 贵德县6.1万人) are parts of that total,
+# with no verb of their own, up to the next blank line
+_BREAKDOWN = re.compile(r"(?:情况|数据|结果)(?:如下|为|是)[:：]|情况[:：]|具体(?:为|是|如下)[:：,，]?|"
+                        r"从各[^,，。;；:：\n]{0,8}情况(?:来)?看[,，]")
+_EACH_BEFORE = re.compile(r"各(?:为|有|达|计)?\s*$")
+_WHOLE_YEAR = re.compile(r"全年(?!度?(?:目标|任务|计划))")
+_ALL_TIME_TOTAL = re.compile(r"全(?:省|州|区|地区)累计")
+_BLANK_LINE = re.compile(r"\n[ \t\u3000]*\n")
+_REMAINDER = re.compile(r"其余(?:各)?[^\d,，。;；:：\n采均在]{0,4}?(?:乡镇|乡|镇|县|区|派出所|单位) ?"
+                        r"(?:采集(?:人数|数)?(?:合计|共计|共|为)?)? ?$")  # 其余乡镇 · 其余派出所采集人数合计
 # "as of now, already" (目前…已): a running total although no 截至/累计 is written
 _RUNNING_NOW = re.compile(r"(?:目前|当前)[^。]{0,12}?已")
 # a status "so far" (已采集, 据统计): never the span of an operation set up the sentence before
@@ -450,10 +461,22 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
     prev_told: _Told | None = None       # the previous sentence's own period
     frame: _Told | None = None           # the last sentence before with a period phrase of its own
     last_period: tuple[str | None, str | None] | None = None   # the last period read (for 当月)
+    total_starts: list[int] = []         # where each entry of `totals` stands in the text
+    year_named: tuple[str, str] | None = None   # the last calendar year a sentence named
+    breakdown: tuple[int, int, int] | None = None   # (from, to, row of the total) of a breakdown
 
     for sent in _sentences(n):
         own = _own_period(text, sent, published_at, frame)
+        if own.start and own.end and own.start[4:] == "-01-01" and own.end[4:] == "-12-31" \
+                and own.start[:4] == own.end[:4]:
+            year_named = (own.start, own.end)
         quantities = [_shift(q, sent.start) for q in find_quantities(text[sent.start:sent.end])]
+        bd = _BREAKDOWN.search(n, sent.start, sent.end)
+        if bd:
+            before = [t for t, at in zip(totals, total_starts) if at < bd.start()]
+            if before:
+                blank = _BLANK_LINE.search(n, bd.end())
+                breakdown = (bd.end(), blank.start() if blank else len(n), before[-1][0])
         if not quantities:
             told = _Told(own, 0, sent.paragraph_start)
             if own.text is not None:
@@ -461,7 +484,7 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
             prev_sentence, prev_rows, prev_told = sent, 0, told
             continue
         clauses = _clauses(n, sent, quantities, dna_context)
-        ctx = _Context(sent, clauses, prev_told, frame, last_period)
+        ctx = _Context(sent, clauses, prev_told, frame, last_period, year_named)
         # the biometric of the sentence's last collection clause, for clauses that borrow it
         sentence_bios: list[str] | None = None
         # 其中 / དེའི་ནང opening a sentence: parts of the paragraph's last total
@@ -520,6 +543,7 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
                 bios = None
                 parent = None
                 borrowed = False
+                part_of_breakdown = None
                 if q.measure == "count" and q.kind == "count" and _unit_ok(n, q, clause.start, part_of is not None) \
                         and _counts_people_sampled(n, q, seg_start, clause.bios) \
                         and not (crime_from is not None and crime_from < q.start) \
@@ -535,6 +559,15 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
                                                 and not n[seg_start:q.start].strip(_LIST_FILLER))):
                         # (DNA血样采集数：3.2万份: the value of a label)
                         bios = seg_bios or clause_bios or sentence_bios
+                    elif breakdown is not None and breakdown[0] <= q.start < breakdown[1] and not clause_bios \
+                            and q.qualifier != "at_most" \
+                            and (_only_places(n, seg_start, q.start) or _REMAINDER.search(n, seg_start, q.start)
+                                 or (clause.verb and _borrows_across(n, clause.start, q.start))
+                                 or (n[clause.start - 1:clause.start] in (":", "：")
+                                     and not n[seg_start:q.start].strip(_LIST_FILLER))):
+                        # 各地市采集情况为：拉萨市 4.1万份 …: a row of the breakdown of a total
+                        bios = out[breakdown[2]].biometrics
+                        part_of_breakdown = breakdown[2]
                     elif clause.verb and not clause_bios and sentence_objects:
                         bios = sentence_objects
                     elif clause.verb and not clause_bios and sentence_objects is None \
@@ -546,7 +579,7 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
                             earlier_objects = _collection_objects(n, prev_sentence, dna_context) or []
                         bios = earlier_objects or None
                         borrowed = bios is not None
-                    parent = part_of
+                    parent = part_of if part_of_breakdown is None else part_of_breakdown
                 elif q.measure == "rate" and q.kind == "rate" and not clause.sample_share and (
                         clause.rate_word or (clause.rate_noun and (after_collection or clause_bios))):
                     bios = seg_bios or clause_bios or sentence_bios or last_biometrics
@@ -557,7 +590,12 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
                         bios = out[in_sentence[rates.index(q)]].biometrics
                 if bios and q.start in respective_bios:
                     bios = respective_bios[q.start]
-                if bios:
+                # 指纹信息、人像信息各12万余条: each biometric has the figure, one row each
+                each = [[b] for b in bios] if bios and len(bios) > 1 \
+                    and _EACH_BEFORE.search(n, seg_start, q.start) else [bios]
+                for bios in each:
+                    if not bios:
+                        continue
                     subjects = _subjects_for(n, q, seg_start, seg_end, clause, clauses,
                                              part_start if parent is not None else scope_start, parent is not None)
                     if not subjects and borrowed:
@@ -575,6 +613,7 @@ def extract_statements(text: str, *, published_at: str | None, publisher: str | 
                     sentence_rows.append(idx)
                     if q.measure == "count" and parent is None:
                         totals.append((idx, sent.paragraph_start, _XINZENG in n[clause.start:q.start]))
+                        total_starts.append(q.start)
                         paragraph_totals = [t for t in totals if t[1] == sent.paragraph_start]
                     last_biometrics = bios
                     last_period = (st.period_start, st.period_end)
@@ -690,6 +729,7 @@ class _Context:
     prev_told: _Told | None
     frame: _Told | None
     last_period: tuple[str | None, str | None] | None
+    year: tuple[str, str] | None = None   # the calendar year a sentence before named (2019年，…)
 
 
 def _statement(post: _Post, q: Quantity, ctx: _Context, clause: _Clause, bios: list[str],
@@ -725,7 +765,12 @@ def _period_of(post: _Post, q: Quantity, ctx: _Context, clause: _Clause,
     n, sent = post.n, ctx.sent
     scope = "".join(post.text[c.start:c.end] for c in ctx.clauses if c.end <= clause.end
                     and (c is clause or not _PLAN_CLAUSE.search(n, c.start, c.end)))
-    period = _with_start(resolve_period(scope, post.published_at), ctx.frame)
+    own = resolve_period(scope, post.published_at)
+    period = _with_start(own, ctx.frame)
+    if own.start is None and period.start is not None and _ALL_TIME_TOTAL.search(n, clause.start, q.start):
+        # 今年以来，…推进。截至8月底，全省累计采集虹膜信息286.4万条: a province's (prefecture's)
+        # 累计 is its all-time total, not the work since the frame's start
+        period = replace(period, start=None)
     cumulative = period.cumulative or bool(_RUNNING_NOW.search(n[sent.start:clause.end]))
     if period.text is not None:
         if period.start is not None and _CUMULATIVE_WORD.search(n, clause.start, q.start) \
@@ -739,6 +784,10 @@ def _period_of(post: _Post, q: Quantity, ctx: _Context, clause: _Clause,
         return parent.period_start, parent.period_end, parent.cumulative
     elif ctx.last_period is not None and _ANAPHORA.search(n, sent.start, clause.end):
         start, end = ctx.last_period
+    elif ctx.year is not None and _WHOLE_YEAR.search(n, sent.start, q.start):
+        # 2019年，全区公安机关…。…全年共采集DNA血样21.4万份: the year the review named
+        start, end = ctx.year
+        cumulative = False
     else:
         start, end = None, None
         before, frame = ctx.prev_told, ctx.frame

@@ -328,3 +328,53 @@ def test_more_than_last_year_is_growth():
 def test_tibetan_digits_and_more_than():
     (q,) = find_quantities("ཁྲག་དཔེ་ ༡༢༦༠༠ ལྷག་བསྡུ་ལེན་བྱས")
     assert (q.text, q.value_min, q.value_max, q.qualifier, q.unit) == ("༡༢༦༠༠ ལྷག", 12600, None, "at_least", None)
+
+
+# -- statements-4: digits split by spaces (tables and CMS typography) -----------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("采集8 904份", ("8 904份", 8904, 8904)),                    # thousands groups
+    ("采集2 400余人次", ("2 400余人次", 2400, None)),
+    ("采集12 000 000条", ("12 000 000条", 12000000, 12000000)),
+    ("采集1 2 0 0 0余份", ("1 2 0 0 0余份", 12000, None)),        # every digit spaced
+    ("采集7 8 4 0份", ("7 8 4 0份", 7840, 7840)),
+    ("采集5 7 2 份", ("5 7 2 份", 572, 572)),
+    ("采集1.2 万份", ("1.2 万份", 12000, 12000)),                 # a space before the magnitude
+    ("已采集 3. 1万条", ("3. 1万条", 31000, 31000)),              # a space inside a decimal
+    ("采集 150 余条", ("150 余条", 150, None)),                   # a space before 余
+    ("采集 1 023 条", ("1 023 条", 1023, 1023)),
+    ("采集４.１万份", ("４.１万份", 41000, 41000)),                # full-width digits
+])
+def test_spaced_digits(text, expected):
+    (q,) = [q for q in find_quantities(text) if q.unit]
+    assert (q.text, q.value_min, q.value_max) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2019 年 5 月 1 200份", ["1 200份"]),      # a spaced date stays a date
+    ("2019 400份", ["400份"]),                   # a 4-digit group is no thousands group
+    ("共3 个 1 200份", ["3 个", "1 200份"]),
+    ("\n3. 1万条", ["1万条"]),                   # a list marker, not a decimal
+])
+def test_spaced_digits_are_not_merged_across_words(text, expected):
+    assert [q.text for q in find_quantities(text) if q.unit] == expected
+
+
+def test_spaced_digits_stay_linear():
+    import time
+
+    def cost(k):
+        t0 = time.perf_counter()
+        find_quantities("1 " * k + "份")
+        find_quantities("1 " * k)
+        return time.perf_counter() - t0
+
+    cost(1000)
+    small, big = cost(20_000), cost(80_000)
+    assert big / small < 8, (small, big)
+
+
+def test_a_spaced_run_too_long_for_a_figure_is_not_joined():
+    found = find_quantities("1 " * 20 + "份")  # 20 digits: no figure, so no join
+    assert max(q.value_min for q in found) == 1
+    assert find_quantities("采集1 2 3 4 5 6 7 8 9 0 1 2 3份")[-1].value_min == 1234567890123

@@ -146,3 +146,17 @@ def test_kind_names_what_decided_the_period():
     assert resolve_period("今年以来，截至10月下旬，累计采集", NOV).kind == "end"
     assert resolve_period("近日，县公安局采集血样", NOV).kind == "now"
     assert resolve_period("采集DNA血样17194份", NOV).kind is None
+
+
+# -- statements-4 ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence, start, end", [
+    # the year named with an end is where the count starts
+    ("截至12月25日，全州2020年共采集虹膜信息18.6万条", "2020-01-01", "2020-12-25"),
+    ("12月28日，记者获悉，截至12月25日，全州2020年共采集", "2020-01-01", "2020-12-25"),
+    ("截至12月25日，全州共采集虹膜信息18.6万条", None, "2020-12-25"),
+    ("截至2019年12月25日，全州共采集", None, "2019-12-25"),        # the end's own year is no start
+])
+def test_year_with_an_end(sentence, start, end):
+    p = resolve_period(sentence, "2020-12-30T10:00:00+08:00")
+    assert (p.start, p.end) == (start, end)

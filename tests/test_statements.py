@@ -577,6 +577,10 @@ HOSTILE = {
     "tibetan": "ད་བར་རྫོང་ཡོངས་སུ་ཁྲག་དཔེ་ ༨༦༠༠ ལྷག་བསྡུ་ལེན་བྱས་ཟིན། ཚད་བརྒྱ་ཆ་ ༩༦ ལྷག " * 3_000,
     "ranges": "1-2-3-4-5-6至7至8万-" * 20_000,
     "one_long_line": "采集血样" + "、".join(str(i) for i in range(50_000)) + "份",
+    "spaced_digits": "采集血样" + "1 " * 300_000 + "份",          # one spaced run a megabyte long
+    "spaced_no_unit": "1 " * 300_000,
+    "spaced_thousands": "采集血样1" + " 234" * 100_000 + "份",
+    "breakdown_rows": "全县采集血样1万份。各乡镇采集情况如下：\n" + "南木林县：4 876份；\n" * 5_000,
 }
 
 
@@ -653,7 +657,7 @@ def test_respective_rates():
 # -- statements-3: rules from the third held-out set, in their general form ------------------
 
 def test_version():
-    assert EXTRACTOR_VERSION == "statements-3"
+    assert EXTRACTOR_VERSION == "statements-4"
 
 
 def test_police_before_the_verb_are_the_collectors():
@@ -890,3 +894,63 @@ def test_heldout3_floor():
              [f"extra {d}: {r.figure} {r.place_name}" for d, r, _ in sc.false_rows]
     assert sc.precision >= FLOOR and sc.recall >= FLOOR, report
     assert sc.period_accuracy >= FLOOR, sc.wrong_periods
+
+
+# -- statements-4: rules from the fifth held-out set, in their general form ------------------
+
+def test_spaced_figures_are_statements():
+    assert [(s.figure, s.value_min) for s in rows("全年共采集血样8 904份，其中学生2 400余人次。")] == [
+        ("8 904份", 8904), ("2 400余人次", 2400)]
+    assert one("截至目前，全县共采集DNA血样1 2 0 0 0余份。").value_min == 12000
+    assert one("截至10月20日，全县 已采集虹膜信息 3. 1万条。").value_min == 31000
+
+
+def test_breakdown_rows_without_a_verb_are_parts_of_the_total():
+    text = ("2019年，全区共采集DNA血样21.4万份。各地市采集情况为：\n拉萨市　４.１万份\n日喀则市　５.２万份\n"
+            "阿里地区　０.７万份\n\n此外，全区共办理出入境证件4.8万本。")
+    found = rows(text, publisher="西藏公安")
+    assert [(s.figure, s.biometric, s.place_code, s.subset_of) for s in found] == [
+        ("21.4万份", "dna", "540000", None), ("４.１万份", "dna", "540100", 0),
+        ("５.２万份", "dna", "540200", 0), ("０.７万份", "dna", "542500", 0)]
+
+
+@pytest.mark.parametrize("lead", ["具体为：", "各县采集情况如下：", "从各县情况看，", "各县完成情况为："])
+def test_breakdown_introductions(lead):
+    text = f"截至10月底，全市累计采集DNA血样3.1万份。{lead}江孜县 6 820份，萨迦县：4 115份，其余各县 6 900余份。"
+    found = rows(text, publisher="平安日喀则")
+    assert [(s.figure, s.subset_of) for s in found] == [
+        ("3.1万份", None), ("6 820份", 0), ("4 115份", 0), ("6 900余份", 0)]
+
+
+def test_breakdown_stops_at_a_blank_line_and_at_bounds():
+    text = "全年共采集血样4.6万余份。各县采集情况如下：\n萨迦县：4 876份；\n其余各县采集数均在3000份以下。\n\n江孜县共有群众3000人。"
+    assert figures(text, publisher="平安日喀则") == ["4.6万余份", "4 876份"]
+    # no total before the introduction: nothing to break down
+    assert figures("各县情况如下：\n萨迦县：4 876份；", publisher="平安日喀则") == []
+
+
+def test_a_province_total_is_all_time_even_after_a_this_year_frame():
+    text = "今年以来，全省公安机关全力推进虹膜采集工作。截至8月底，全省累计采集虹膜信息286.4万条。"
+    st = one(text, publisher="青海省公安厅", published_at="2020-09-10T10:00:00+08:00")
+    assert (st.period_start, st.period_end) == (None, "2020-08-31")
+    st = one("今年以来，全县公安机关全力推进虹膜采集工作。截至8月底，全县共采集虹膜信息2.4万条。",
+             publisher="门源县公安局", published_at="2020-09-10T10:00:00+08:00")
+    assert (st.period_start, st.period_end) == ("2020-01-01", "2020-08-31")
+
+
+def test_whole_year_in_a_year_review_is_the_year_named_before():
+    text = ("2019年，全区公安机关全力维护社会大局稳定。\n\n一年来，全区共破获刑事案件5 120起。\n\n"
+            "基础信息化建设方面，全年共采集DNA血样21.4万份。")
+    st = one(text, publisher="西藏公安", published_at="2020-01-16T10:00:00+08:00")
+    assert (st.figure, st.period_start, st.period_end, st.cumulative) == ("21.4万份", "2019-01-01", "2019-12-31", False)
+    # no year named before: 全年 is not read as one
+    st = one("全年共采集DNA血样21.4万份。", publisher="西藏公安", published_at="2020-01-16T10:00:00+08:00")
+    assert (st.period_start, st.period_end) == (None, "2020-01-16")
+
+
+def test_each_of_several_biometrics_is_one_row():
+    found = rows("全年共采集虹膜信息12.7万条，采集指纹信息、人像信息各12万余条。", publisher="湟中区公安分局")
+    assert [(s.figure, s.biometric, s.value_min) for s in found] == [
+        ("12.7万条", "iris", 127000), ("12万余条", "fingerprint", 120000), ("12万余条", "face", 120000)]
+    # without 各 the figure is one row for them together
+    assert [s.biometric for s in rows("采集指纹信息、人像信息12万余条。", publisher="湟中区公安分局")] == ["multiple"]
