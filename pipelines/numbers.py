@@ -28,6 +28,8 @@ from functools import lru_cache
 
 import cn2an
 
+from pipelines.tibetan import SYLLABLE_END, SYLLABLE_START, TSHEG
+
 
 @dataclass(frozen=True)
 class Quantity:
@@ -332,14 +334,14 @@ _RANGE_SEP = re.compile(r"\s*(?:至|到|-|~|〜|—{1,2}|–|－)\s*")
 # Tibetan: qualifiers follow the figure as their own syllable (ཁྲག་དཔེ་ 8600 ལྷག་བསྡུ་ལེན་བྱས།):
 # ལྷག "more than" (= 余), ཙམ "about", ཡས་མས "more or less". The tsheg ་ ends a syllable,
 # so ལྷག must not run on into a longer word.
-_TSHEG = "\u0f0b"
-_BO_END = r"(?![\u0f40-\u0fbc])"  # the syllable ends there
+_TSHEG = TSHEG
+_BO_END = SYLLABLE_END
 _BO_POSTFIX = re.compile(rf"[ {_TSHEG}]*(?P<w>ལྷག|ཙམ|ཡས་མས){_BO_END}")
 _BO_POSTFIX_QUAL = {"ལྷག": "at_least", "ཙམ": "approx", "ཡས་མས": "approx"}
 # བརྒྱ་ཆ་ 96: "96 per hundred"
-_BO_PERCENT = re.compile(rf"(?<![\u0f40-\u0fbc])བརྒྱ་ཆ{_TSHEG}?\s*(?={_ARABIC})")
+_BO_PERCENT = re.compile(rf"{SYLLABLE_START}བརྒྱ་ཆ{_TSHEG}?\s*(?={_ARABIC})")
 # a figure after ལོ (year), ཟླ (month), ཚེས (day of month) is a date: སྤྱི་ལོ་ ༢༠༡༨ · ཟླ་ ༨ པ
-_BO_DATE_BEFORE = re.compile(rf"(?<![\u0f40-\u0fbc])(?:ལོ|ཟླ|ཟླ{_TSHEG}བ|ཚེས|ཚེས{_TSHEG}གྲངས)[ {_TSHEG}]*$")
+_BO_DATE_BEFORE = re.compile(rf"{SYLLABLE_START}(?:ལོ|ཟླ|ཟླ{_TSHEG}བ|ཚེས|ཚེས{_TSHEG}གྲངས)[ {_TSHEG}]*$")
 
 _GROWTH_NOUNS = re.compile(r"增幅|降幅|涨幅|增速|增长率|同比|环比|百分点")
 _GROWTH_VERBS = re.compile(r"增长|增加|上升|提高|提升|下降|减少|降低|回落|下滑|攀升|翻")

@@ -40,6 +40,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from pipelines.numbers import _numeral_value, normalise
+from pipelines.tibetan import SYLLABLE_END, SYLLABLE_START, TSHEG
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Period:
 
 
 _CUMULATIVE = re.compile(r"累计|截至|截止|以来|共计|总计|合计|一共|至今(?!年)|迄今|目前已|现已|已累计|先后共|"
-                         r"(?<![\u0f40-\u0fbc])ད་(?:ལྟའི་)?བར(?![\u0f40-\u0fbc])")
+                         rf"{SYLLABLE_START}ད་(?:ལྟའི་)?བར{SYLLABLE_END}")
 
 _CN = "〇零○一二两三四五六七八九十"
 _YEAR_NUM = r"(?:\d{4}|[〇零○一二三四五六七八九]{4})"
@@ -106,10 +107,10 @@ _RECENT = re.compile(
 
 # Tibetan: ད་བར / ད་ལྟའི་བར "up to now" (= 截至目前); a date written ལོ་ 2018 (year),
 # ཟླ་ 8 པ (8th month), ཚེས་ 15 (day), then བར "until" or ནས "from"; ད་ལོ / ལོ་འདིར "this year".
-_T = "\u0f0b"   # tsheg
+_T = TSHEG
 # whole syllables only: ད་བར is not the end of ཚད་བརྒྱ (letters, vowel signs, subjoined letters)
-_NO_BO_BEFORE = r"(?<![\u0f40-\u0fbc])"
-_NO_BO_AFTER = r"(?![\u0f40-\u0fbc])"
+_NO_BO_BEFORE = SYLLABLE_START
+_NO_BO_AFTER = SYLLABLE_END
 _BO_NOW_END = re.compile(rf"{_NO_BO_BEFORE}(?:ད{_T}བར|ད{_T}ལྟའི{_T}བར|ད{_T}ཡོད{_T}བར){_NO_BO_AFTER}")
 _TIBETAN = re.compile(r"[\u0f00-\u0fff]")
 _BO_DATE = re.compile(

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass
 
 from pipelines.gazetteer import Gazetteer, Place, gazetteer
+from pipelines.tibetan import LETTER
 
 # Places outside the two provinces, and other provinces: naming one means the
 # figure is not about our area (海南 alone is Hainan province, never 海南州).
@@ -85,7 +86,7 @@ _CLAUSE_END = set("，,；;。！？!?：:\n\r")
 # Bureau words that close a named bureau's name (城关区公安分局) rather than point at the publisher.
 _BUREAU_SUFFIX = ("分局", "县局", "市局", "州局")
 # Tibetan letters, vowel signs and subjoined letters: a syllable goes on while they follow.
-_TIBETAN_LETTER = re.compile(r"[\u0f40-\u0fbc]")
+_TIBETAN_LETTER = re.compile(LETTER)
 # What may stand between the parts of one mention: 卡若区（原昌都县）、江达县 / 昌都市洛隆县.
 _JOINERS = re.compile(r"以及|[、和及与跟原\s（）()]")
 # 按照自治区公安厅和昌都市公安局的统一部署: the bureaus giving orders, not the subject.

@@ -53,6 +53,7 @@ from pipelines.numbers import Quantity, find_quantities, normalise
 from pipelines.periods import Period, resolve_period
 from pipelines.gazetteer import gazetteer
 from pipelines.places import find_places, publisher_place, statement_place
+from pipelines.tibetan import SYLLABLE_START
 
 # Bump when the rules change: stored with every evidence row.
 EXTRACTOR_VERSION = "statements-4"
@@ -180,7 +181,7 @@ _SUBJECT_WORDS = (
 # Tibetan figures carry no counter: people named right before one (སློབ་ཕྲུག་ ༢༣༠༠ students,
 # མང་ཚོགས་ the public) may be what it counts; days, villages, police are not
 _TIBETAN_PEOPLE = re.compile(
-    r"(?<![\u0f40-\u0fbc])(?:སློབ་ཕྲུག|སློབ་མ|བྱིས་པ|གྲྭ་བ|གྲྭ་པ|བཙུན་མ|ཨ་ནི|འབྲོག་པ|བུད་མེད|མང་ཚོགས|མི)"
+    rf"{SYLLABLE_START}(?:སློབ་ཕྲུག|སློབ་མ|བྱིས་པ|གྲྭ་བ|གྲྭ་པ|བཙུན་མ|ཨ་ནི|འབྲོག་པ|བུད་མེད|མང་ཚོགས|མི)"
     r"(?:་(?:རྣམས|ཚོ))?[\u0f0b\s]*$"
 )
 # a collection verb straight after a Tibetan figure (and its qualifier): ༣༠༠ ལྷག་བསྡུ་ལེན་བྱས
