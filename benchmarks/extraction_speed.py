@@ -39,10 +39,7 @@ sys.path.insert(0, ROOT)
 from mocksite import MockSite  # noqa: E402
 from mocksite.bench import bench_urls  # noqa: E402
 
-SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
-FAST = ["-s", "ALLOW_PRIVATE_TARGETS=1", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-        "-s", "CONCURRENT_REQUESTS=8", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "SCOPE_DEPTH=0",
-        "-s", "LOG_LEVEL=INFO", "-s", "CONTACT=benchmark"]
+from capture_speed import FAST, SCRAPY  # noqa: E402  (the same crawl settings as the capture benchmark)
 PAGES_DIR = os.path.join(ROOT, "tests", "pages")
 
 
