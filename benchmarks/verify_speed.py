@@ -39,7 +39,7 @@ sys.path.insert(0, ROOT)
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
 from crawler.bundle.signing import sign_digest  # noqa: E402
-from crawler.custody import CustodyLog, actor  # noqa: E402
+from crawler.custody import CustodyLog, actor, sha256_file  # noqa: E402
 from tests.tamper import (http_request, http_response, record_id, sha256_b32, warc_date,  # noqa: E402
                           warc_record)
 
@@ -181,7 +181,7 @@ def _package(directory: str, path: str, warcs: list[str], pages: list[dict]) -> 
     log, who = CustodyLog(log_path), actor("benchmark", "bench@bioarchive.invalid")
     hashes = {}
     for name in warcs:
-        digest, size = _sha256_file(os.path.join(directory, name))
+        digest, size = sha256_file(os.path.join(directory, name))
         hashes["archive/" + name] = (digest, size)
         log.append("capture", {"file": name, "bytes": size, "records": None, "recorded_by": "crawl"},
                    {name: digest}, who=who)
@@ -210,15 +210,6 @@ def _package(directory: str, path: str, warcs: list[str], pages: list[dict]) -> 
     for name in warcs:
         os.remove(os.path.join(directory, name))
     return path
-
-
-def _sha256_file(path: str) -> tuple[str, int]:
-    h, n = hashlib.sha256(), 0
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-            n += len(chunk)
-    return h.hexdigest(), n
 
 
 def timed(cmd: list[str], env=None) -> tuple[float, int, int, str]:

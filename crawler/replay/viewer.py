@@ -20,7 +20,6 @@ never be shown from the cache of an earlier one.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
@@ -32,6 +31,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from crawler.replay import HOST
+from crawler.custody import sha256_file
 
 VIEWER_FILES = ("ui.js", "sw.js")
 JS = "application/javascript; charset=utf-8"
@@ -66,14 +66,6 @@ WAIT_FOR_WORKER = b"""<!doctype html>
 
 class BundleError(Exception):
     """Not a WACZ we can serve; the message names the file."""
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def bundle_start_page(path: str) -> tuple[str, str]:
@@ -171,7 +163,7 @@ class ViewerServer(ThreadingHTTPServer):
             raise BundleError(f"ReplayWeb.page is not installed ({', '.join(missing)} missing in {viewer_dir}): run `make setup`")
         self.start_url, self.start_ts = bundle_start_page(bundle) if start_url is None else (start_url, "")
         self.bundle = bundle
-        self.sha256 = file_sha256(bundle)
+        self.sha256, _size = sha256_file(bundle)
         self.verbose = verbose
         name = os.path.basename(bundle)
         self.bundle_path = f"/bundle/{self.sha256[:16]}/{urllib.parse.quote(name)}"
