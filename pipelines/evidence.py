@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import sqlite3
 import time
@@ -34,6 +33,7 @@ from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.capture.records import RecordIndex, RecordRef, connect, index_path
+from crawler.capture.writer import record_path
 from crawler.sources import Article, Page, SourceType, parse
 from crawler.sources.dom import element_text
 from pipelines import statements as statement_rules
@@ -49,7 +49,6 @@ ARTICLE_TYPES = {
 }
 # An article page is a few hundred KB; past this the rest is not read.
 PAYLOAD_LIMIT = 16 * 1024 * 1024
-OPEN_SUFFIX = ".open"
 
 
 class EvidenceError(Exception):
@@ -78,13 +77,6 @@ class StoredRecord:
     http_status: int | None = None
     http_headers: list = field(default_factory=list)
     payload: bytes = b""  # transfer and content encodings undone
-
-
-def record_path(archive_dir: str, warc_filename: str) -> str:
-    path = os.path.join(archive_dir, warc_filename)
-    if not os.path.exists(path) and os.path.exists(path + OPEN_SUFFIX):
-        return path + OPEN_SUFFIX  # still being written (a crawl in progress)
-    return path
 
 
 def read_stored_record(archive_dir: str, warc_filename: str, warc_offset: int,

@@ -275,6 +275,14 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
+def record_path(archive_dir: str, warc_filename: str) -> str:
+    """Where a record's file is: its final name, or the .open name while it is still being written."""
+    path = os.path.join(archive_dir, warc_filename)
+    if not os.path.exists(path) and os.path.exists(path + OPEN_SUFFIX):
+        return path + OPEN_SUFFIX
+    return path
+
+
 def read_record_at(path: str, offset: int):
     """The warcio record whose gzip member (or plain record) starts at ``offset``.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import time
 
 import scrapy
@@ -23,7 +22,7 @@ from crawler.capture.behaviours import render
 from crawler.capture.browser_setup import CAPTURE_CONTEXT
 from crawler.capture.failures import describe_failure
 from crawler.capture.records import RecordIndex, index_path
-from crawler.capture.writer import read_record_at
+from crawler.capture.writer import read_record_at, record_path
 from crawler.items import PageCapture
 from crawler.scope import Scope, looks_like_page
 from crawler.seeds import SeedFileError, read_seeds
@@ -288,11 +287,8 @@ class ArchiveSpider(scrapy.Spider):
         """The body as served (transfer and content encodings undone), from the WARC itself."""
         if record is None or record.warc_type != "response":
             return None
-        path = os.path.join(self.archive_dir, record.warc_filename)
-        if not os.path.exists(path):
-            path += ".open"  # warcprox is still writing that file
         try:
-            warc = read_record_at(path, record.warc_offset)
+            warc = read_record_at(record_path(self.archive_dir, record.warc_filename), record.warc_offset)
             return warc.content_stream().read(RAW_READ_LIMIT)
         except (OSError, ValueError, EOFError) as exc:
             self.logger.warning("could not read back %s from %s: %s", record.record_id, record.warc_filename, exc)
