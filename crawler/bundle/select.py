@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urldefrag, urljoin
 
-from crawler.capture.index import closed_warcs
+from crawler.capture.index import closed_warcs, unfinished_warcs
 from crawler.capture.records import RecordRef, index_path
 from crawler.capture.writer import read_record_at
 from pipelines.pages import Visit  # one row of the page log
@@ -225,7 +225,7 @@ def select_whole(archive_dir: str) -> Selection:
     if not names:
         raise SelectionError(f"no closed WARC files in {archive_dir}")
     sel = Selection(whole=True, criteria={"whole_collection": True}, files=names)
-    unfinished = sorted(n for n in os.listdir(archive_dir) if n.endswith(".open"))
+    unfinished = unfinished_warcs(archive_dir)
     if unfinished:
         sel.notes.append(f"{len(unfinished)} unfinished .open file(s) left out: {', '.join(unfinished)}")
     if os.path.exists(index_path(archive_dir)):

@@ -33,6 +33,7 @@ from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.capture.atomic import write_json
+from crawler.capture.writer import OPEN_SUFFIX
 from crawler.capture.lock import exclusive
 
 logger = logging.getLogger(__name__)
@@ -108,6 +109,11 @@ def closed_warcs(archive_dir: str) -> list[str]:
         name for name in os.listdir(archive_dir)
         if name.endswith(WARC_SUFFIXES) and os.path.isfile(os.path.join(archive_dir, name))
     )
+
+
+def unfinished_warcs(archive_dir: str) -> list[str]:
+    """Names of the WARC files still being written (or left by a crash): ``*.open``."""
+    return sorted(name for name in os.listdir(archive_dir) if name.endswith(OPEN_SUFFIX))
 
 
 def update_collection_index(archive_dir: str, timeout: float | None = None) -> IndexReport:

@@ -12,6 +12,7 @@ from collections import Counter
 
 from scrapy.commands import ScrapyCommand
 
+from crawler.capture.index import closed_warcs, unfinished_warcs
 from crawler.capture.records import index_path
 
 
@@ -32,9 +33,8 @@ class Command(ScrapyCommand):
             print(f"no collection at {archive_dir} (ARCHIVE_DIR): nothing captured yet")
             self.exitcode = 1
             return
-        names = sorted(os.listdir(archive_dir))
-        warcs = [n for n in names if n.endswith((".warc.gz", ".warc"))]
-        open_files = [n for n in names if n.endswith(".open")]
+        warcs = closed_warcs(archive_dir)
+        open_files = unfinished_warcs(archive_dir)
         total = sum(os.path.getsize(os.path.join(archive_dir, n)) for n in warcs)
         print(f"Collection: {archive_dir}")
         print(f"WARC files: {len(warcs)} ({total / 1e6:.1f} MB)")

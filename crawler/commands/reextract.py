@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from scrapy.commands import ScrapyCommand
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.capture.index import closed_warcs, unfinished_warcs
 from crawler.capture.records import RecordRef
 from crawler.capture.rendered import DOM_URN
 from pipelines.evidence import EvidenceError, evidence_for, extractor_version
@@ -61,15 +62,10 @@ class Summary:
 
 def warc_paths(archive_dir: str, warn=None) -> list[str]:
     """The collection's WARC files, oldest name first; ``.open`` files are left out."""
-    paths = []
-    for name in sorted(os.listdir(archive_dir)):
-        if name.endswith(".open"):
-            if warn:
-                warn(f"reextract: skipping {name}: still being written (.open)")
-            continue
-        if name.endswith((".warc.gz", ".warc")):
-            paths.append(os.path.join(archive_dir, name))
-    return paths
+    if warn:
+        for name in unfinished_warcs(archive_dir):
+            warn(f"reextract: skipping {name}: still being written (.open)")
+    return [os.path.join(archive_dir, name) for name in closed_warcs(archive_dir)]
 
 
 def _is_html(content_type: str | None) -> bool:
