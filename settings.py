@@ -60,6 +60,20 @@ MAX_LIST_PAGES = 200
 # metadata record and are followed only when this is on.
 FOLLOW_ARTICLE_LINKS = False
 
+# --- Successive crawls (the nightly crawl) -------------------------------
+# Running the same seed file again into the same ARCHIVE_DIR is the next night.
+# An unfinished crawl of the seed file (stopped, or killed) is resumed instead
+# of starting a new one; off: always a new crawl.
+CRAWL_RESUME = True
+# Visit again every page visited before from these seeds, linked or not any
+# more: a post dropped from its list still gets a status (deleted, ...).
+REVISIT_KNOWN_PAGES = True
+# A page that is temporarily unavailable (captcha, 访问过于频繁, 5xx, timeout)
+# is tried this many more times in the crawl, the first after this many
+# seconds, each later one after twice as long; later nights try it again.
+UNAVAILABLE_RETRY_TIMES = 2
+UNAVAILABLE_RETRY_DELAY = 60
+
 # --- Browser --------------------------------------------------------------
 BROWSER_ENABLED = True
 BROWSER_EXECUTABLE = "/usr/bin/chromium"  # falls back to Playwright's own when missing
@@ -106,6 +120,8 @@ REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = True
 
 DOWNLOADER_MIDDLEWARES = {
+    # Waits out a retry's backoff delay before anything else (see UNAVAILABLE_RETRY_*).
+    "crawler.backoff.BackoffMiddleware": 40,
     "crawler.capture.middleware.PrivateTargetMiddleware": 50,
     "crawler.useragent.HonestUserAgentMiddleware": 400,
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
@@ -118,6 +134,8 @@ EXTENSIONS = {
     # Shared for the run: other crawls may add to the collection, a job that
     # needs it alone (repair, bundling) takes it exclusively.
     "crawler.capture.lock.CollectionLock": 50,
+    # The crawl's id and Scrapy JOBDIR; resumes an unfinished crawl of the same seed file.
+    "crawler.jobs.CrawlJob": 55,
     "crawler.capture.proxy.RecordingProxy": 100,
     "crawler.capture.browser_setup.BrowserSetup": 110,
     "crawler.capture.index.IndexOnClose": 900,

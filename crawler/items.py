@@ -28,6 +28,12 @@ class PageCapture:
     rendered_html: str | None = field(default=None, repr=False)
     metadata: dict = field(default_factory=dict, repr=False)  # browser, timings, redirects, outlinks
     error: str | None = None  # what went wrong, when it did (timeout, reset, loop, ...)
+    # Which crawl, which try, and what the visit led to (for resume and change detection):
+    crawl_id: str | None = None
+    attempt: int = 1
+    role: str | None = None  # page, list, article, known
+    scope: list | None = field(default=None, repr=False)  # Scope.areas its follow-ups were queued in
+    followups: list | None = field(default=None, repr=False)  # [[url, depth, role], ...]
     # Filled by RenderedRecordsPipeline once written:
     screenshot_record_id: str | None = None
     dom_record_id: str | None = None

@@ -164,7 +164,7 @@ class Collection:
             sql += f" WHERE url IN ({marks}) OR final_url IN ({marks})"
             args = [*urls, *urls]
         rows = self.db.execute(sql + " ORDER BY visit_id", args).fetchall()
-        return [Visit(**{k: row[k] for k in Visit.__dataclass_fields__}) for row in rows]
+        return [Visit.from_row(dict(row)) for row in rows]
 
     def requests_for(self, record_id: str) -> list[RecordRef]:
         if self._requests is None:  # one pass, instead of a query per response

@@ -112,6 +112,23 @@ class RecordIndex:
         sql += " ORDER BY warc_date DESC, rowid DESC LIMIT 1"
         return self._one(sql, args)
 
+    def original_of(self, revisit: RecordRef) -> RecordRef | None:
+        """The record a revisit stands for: its WARC-Refers-To, else the first
+        record with its payload digest (same URL first)."""
+        if revisit.refers_to:
+            found = self.get(revisit.refers_to)
+            if found is not None:
+                return found
+        if not revisit.payload_digest:
+            return None
+        for extra, args in (("AND target_uri = ? ", (revisit.target_uri,)), ("", ())):
+            found = self._one(
+                "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
+                f"{extra}ORDER BY warc_date LIMIT 1", (revisit.payload_digest, *args))
+            if found is not None:
+                return found
+        return None
+
     def for_file(self, warc_filename: str) -> list[RecordRef]:
         return self._all("SELECT * FROM records WHERE warc_filename = ? ORDER BY warc_offset", (warc_filename,))
 

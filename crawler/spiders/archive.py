@@ -5,6 +5,14 @@
 The spider decides what to visit and what the browser does on a page; what
 crossed the wire is recorded by the proxy, what the browser rendered is
 written by RenderedRecordsPipeline from the PageCapture items yielded here.
+
+Run again into the same collection (the next night), it also visits every
+page it has visited before from these seeds, linked or not any more, so a
+post that vanished from its list still gets a status (pipelines.changes). A
+page that answers with a temporary failure (captcha, 访问过于频繁, 5xx, a
+timeout) is tried again later in the crawl, after a growing delay. A crawl
+resumed after a stop or a crash (crawler.jobs) does not fetch again what the
+page log says it already captured: it queues what those pages led to.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import time
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Request
 
 from crawler.capture.behaviours import render
@@ -24,11 +32,13 @@ from crawler.capture.failures import describe_failure
 from crawler.capture.records import RecordIndex, index_path
 from crawler.capture.writer import read_record_at, record_path
 from crawler.items import PageCapture
+from crawler.outcome import TEMPORARY, visit_outcome
 from crawler.scope import Scope, looks_like_page
 from crawler.seeds import SeedFileError, read_seeds
 from crawler.sources import Page, SourceType, parse
 from crawler.sources.links import outlinks as html_outlinks
 from crawler.sources.pagination import article_links, list_pages
+from pipelines.pages import PageLog
 
 # The original payload is read back from the WARC to classify a page as served;
 # past this size the rendered DOM is enough to tell what a page is.
@@ -68,6 +78,7 @@ class ArchiveSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.seeds_path = seeds
         self.seed_error: str | None = None
+        self.crawl_id: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -79,13 +90,20 @@ class ArchiveSpider(scrapy.Spider):
         spider.follow_article_links = settings.getbool("FOLLOW_ARTICLE_LINKS")
         spider.lookup_timeout = settings.getfloat("RECORD_LOOKUP_TIMEOUT")
         spider.archive_dir = settings.get("ARCHIVE_DIR")
+        spider.revisit_known = settings.getbool("REVISIT_KNOWN_PAGES", True)
+        spider.retry_times = settings.getint("UNAVAILABLE_RETRY_TIMES", 2)
+        spider.retry_delay = settings.getfloat("UNAVAILABLE_RETRY_DELAY", 60)
         spider.records = RecordIndex(index_path(spider.archive_dir))
+        spider.page_log = PageLog(spider.archive_dir)
         spider.list_pages_seen: dict[str, int] = {}
+        spider.captured: dict[str, object] = {}  # url -> its final visit in this crawl (resume)
+        spider._replayed: set[str] = set()
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
 
     def _closed(self, spider, reason):
         self.records.close()
+        self.page_log.close()
 
     # -- seeds ---------------------------------------------------------------
 
@@ -103,26 +121,84 @@ class ArchiveSpider(scrapy.Spider):
                     self.crawler.stats.inc_value("archive/seed_problems")
                 if seeds.urls:
                     self.logger.info("%d seeds from %s", len(seeds.urls), self.seeds_path)
+                    self.crawl_id = self.settings.get("CRAWL_ID")
+                    self.captured = self.captured_in_crawl()
                     for url in seeds.urls:
-                        yield self.visit(url, seed=url, depth=0, scope=Scope.of(url))
+                        for request in self.visit_or_replay(url, seed=url, depth=0, scope=Scope.of(url)):
+                            yield request
+                    if self.revisit_known:
+                        for request in self.known_pages(seeds.urls):
+                            yield request
                     return
                 self.seed_error = f"{self.seeds_path}: no valid seed URL ({len(seeds.problems)} lines skipped)"
         self.logger.error(self.seed_error)
         self.crawler.stats.set_value("archive/seed_error", self.seed_error)
         raise CloseSpider("seed_file_error")
 
+    # -- resuming, revisiting ------------------------------------------------
+
+    def captured_in_crawl(self) -> dict:
+        """{url: last visit} of the pages this crawl has already captured (none for a new crawl).
+
+        A visit that ended in a temporary failure with retries left does not count.
+        """
+        if not self.crawl_id:
+            return {}
+        last = {}
+        for visit in self.page_log.visits(crawl_id=self.crawl_id):
+            last[visit.url] = visit
+        done = {url: v for url, v in last.items()
+                if visit_outcome(v.status, v.source_type, v.error, v.title).kind != TEMPORARY
+                or (v.attempt or 1) > self.retry_times}
+        if done:
+            self.logger.info("crawl %s resumed: %d pages already captured are not fetched again",
+                             self.crawl_id, len(done))
+            self.crawler.stats.set_value("archive/resume_captured", len(done))
+        return done
+
+    def visit_or_replay(self, url: str, *, seed: str, depth: int, scope: Scope, role: str = "page"):
+        """A request for ``url``, or, when this crawl captured it already, what that visit led to."""
+        visit = self.captured.get(url)
+        if visit is None:
+            yield self.visit(url, seed=seed, depth=depth, scope=scope, role=role)
+            return
+        if url in self._replayed:
+            return
+        self._replayed.add(url)
+        self.crawler.stats.inc_value("archive/resume_skipped")
+        followed_in = Scope(tuple(tuple(a) for a in visit.scope)) if visit.scope else scope
+        for f_url, f_depth, f_role in visit.followups or []:
+            yield from self.visit_or_replay(f_url, seed=seed, depth=f_depth, scope=followed_in, role=f_role)
+
+    def known_pages(self, seeds: list[str]):
+        """Every page visited before from these seeds, whether or not anything links to it now."""
+        queued = set(seeds)
+        for visit in self.page_log.known_pages(seeds):
+            if visit.url in queued:
+                continue
+            queued.add(visit.url)
+            scope = Scope(tuple(tuple(a) for a in visit.scope)) if visit.scope else Scope.of(visit.seed)
+            self.crawler.stats.inc_value("archive/known_pages")
+            yield from self.visit_or_replay(visit.url, seed=visit.seed, depth=visit.depth or 0, scope=scope,
+                                            role=visit.role or "page")
+
     # -- visiting a page -----------------------------------------------------
 
-    def visit(self, url: str, *, seed: str, depth: int, scope: Scope, role: str = "page") -> Request:
+    def visit(self, url: str, *, seed: str, depth: int, scope: Scope, role: str = "page",
+              attempt: int = 1) -> Request:
         meta = {
             "capture": {
                 "seed": seed,
                 "depth": depth,
                 "scope": scope,
                 "role": role,
+                "attempt": attempt,
                 "since": _warc_date(_utcnow()),
             },
         }
+        if attempt > 1:
+            # Each try waits longer: a captcha or 访问过于频繁 means "not so fast".
+            meta["backoff_delay"] = self.retry_delay * 2 ** (attempt - 2)
         if self.browser:
             meta.update(
                 playwright=True,
@@ -131,7 +207,19 @@ class ArchiveSpider(scrapy.Spider):
                 playwright_page_init_callback="crawler.capture.behaviours.start_network_log",
                 playwright_page_goto_kwargs={"wait_until": "load"},
             )
-        return Request(url, callback=self.parse_page, errback=self.visit_failed, meta=meta)
+        return Request(url, callback=self.parse_page, errback=self.visit_failed, meta=meta,
+                       dont_filter=attempt > 1)
+
+    def retry_later(self, capture: dict, url: str, outcome) -> Request | None:
+        """Another try of a page that was temporarily unavailable, while tries are left."""
+        attempt = capture.get("attempt", 1)
+        if attempt > self.retry_times:
+            return None
+        self.crawler.stats.inc_value("archive/retries")
+        self.logger.info("%s unavailable (%s): trying again later (try %d of %d)",
+                         url, outcome.reason, attempt + 1, self.retry_times + 1)
+        return self.visit(url, seed=capture["seed"], depth=capture["depth"], scope=capture["scope"],
+                          role=capture["role"], attempt=attempt + 1)
 
     async def parse_page(self, response):
         capture = response.meta["capture"]
@@ -164,32 +252,51 @@ class ArchiveSpider(scrapy.Spider):
         scope = capture["scope"]
         if capture["depth"] == 0:
             scope = scope.widened(final_url)  # a short link's article is the seed's own
-        for request in self.follow(source_page, source_type, links, capture, scope):
-            yield request
+        followups = []
+        for url, depth, role in self.follow(source_page, source_type, links, capture, scope):
+            followups.append([url, depth, role])
+            for request in self.visit_or_replay(url, seed=capture["seed"], depth=depth, scope=scope, role=role):
+                yield request
 
         error = _missing_record_error(response.status, proxy_error) if record is None else None
+        status = None if proxy_error else response.status
+        # The page asked for: without the browser, Scrapy's redirects replace the request.
+        requested = (response.meta.get("redirect_urls") or [response.request.url])[0]
+        # A deletion notice or captcha has no title: its message says what happened.
+        title = (getattr(fields, "title", None) or getattr(fields, "message", None)) if fields is not None else None
+        outcome = visit_outcome(status, str(source_type), error, title)
+        if outcome.kind == TEMPORARY:
+            retry = self.retry_later(capture, requested, outcome)
+            if retry is not None:
+                yield retry
         yield PageCapture(
-            url=response.request.url,
+            url=requested,
             seed=capture["seed"],
             depth=capture["depth"],
             final_url=final_url,
-            status=None if proxy_error else response.status,
+            status=status,
             source_type=str(source_type),
-            # A deletion notice or captcha has no title: its message says what happened.
-            title=(getattr(fields, "title", None) or getattr(fields, "message", None)) if fields is not None else None,
+            title=title,
             started_at=capture["since"],
+            crawl_id=self.crawl_id,
+            attempt=capture.get("attempt", 1),
+            role=capture["role"],
+            scope=[list(a) for a in scope.areas],
+            followups=followups,
             response_record_id=record.record_id if record else None,
             response_warc_date=record.warc_date if record else None,
             screenshot_png=rendered.screenshot_png if rendered else None,
             rendered_html=rendered.html if rendered else None,
             metadata={
-                "url": response.request.url,
+                "url": requested,
                 "error": error,
                 "final_url": final_url,
                 "status": response.status,
                 "seed": capture["seed"],
                 "depth": capture["depth"],
                 "role": capture["role"],
+                "crawl_id": self.crawl_id,
+                "attempt": capture.get("attempt", 1),
                 "source_type": str(source_type),
                 "visit_started": capture["since"],
                 "visit_finished": _now_iso(),
@@ -205,7 +312,7 @@ class ArchiveSpider(scrapy.Spider):
         )
 
     def follow(self, page: Page, source_type, links: list[str], capture: dict, scope: Scope):
-        """Requests for what this page leads to, within scope and depth."""
+        """(url, depth, role) of what this page leads to, within scope and depth."""
         depth, seed = capture["depth"], capture["seed"]
         if source_type in _ARTICLE_TYPES:
             if not self.follow_article_links:
@@ -218,13 +325,13 @@ class ArchiveSpider(scrapy.Spider):
                 seen = self.list_pages_seen.get(seed, 0)
                 if url != page.url and scope.contains(url) and seen < self.max_list_pages:
                     self.list_pages_seen[seed] = seen + 1
-                    yield self.visit(url, seed=seed, depth=depth, scope=scope, role="list")
+                    yield url, depth, "list"
             candidates = article_links(page) if source_type == SourceType.GOV_LIST else links
         if depth + 1 > self.depth_limit:
             return
         for url in candidates:
             if scope.contains(url) and looks_like_page(url):
-                yield self.visit(url, seed=seed, depth=depth + 1, scope=scope, role="article")
+                yield url, depth + 1, "article"
 
     async def visit_failed(self, failure):
         """A visit that ended without a page: record what happened and go on."""
@@ -242,6 +349,12 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.debug("visit failure detail for %s:\n%s", request.url, failure.getTraceback())
         self.crawler.stats.inc_value("archive/visits_failed")
         record = self.records.latest(request.url, since=capture.get("since"))
+        # A request we refused ourselves (private target, robots.txt) will be refused again.
+        if capture and not failure.check(IgnoreRequest):
+            retry = self.retry_later(capture, request.url, visit_outcome(None, None, error))
+            if retry is not None:
+                yield retry
+        scope = capture.get("scope")
         yield PageCapture(
             url=request.url,
             seed=capture.get("seed", request.url),
@@ -249,6 +362,11 @@ class ArchiveSpider(scrapy.Spider):
             final_url=None,
             status=record.status if record else None,
             started_at=capture.get("since"),
+            crawl_id=self.crawl_id,
+            attempt=capture.get("attempt", 1),
+            role=capture.get("role"),
+            scope=[list(a) for a in scope.areas] if scope is not None else None,
+            followups=[],
             response_record_id=record.record_id if record else None,
             response_warc_date=record.warc_date if record else None,
             metadata={
@@ -256,6 +374,8 @@ class ArchiveSpider(scrapy.Spider):
                 "seed": capture.get("seed"),
                 "depth": capture.get("depth"),
                 "role": capture.get("role"),
+                "crawl_id": self.crawl_id,
+                "attempt": capture.get("attempt", 1),
                 "visit_started": capture.get("since"),
                 "visit_finished": _now_iso(),
                 "error": error,
