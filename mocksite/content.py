@@ -14,8 +14,12 @@ figure as written, ``value`` the number it means, ``qualifier`` one of
 exact / at_least / at_most / range / vague / person_visits / none.
 
 Times are Beijing time (UTC+8), "YYYY-MM-DD HH:MM".
+
+``NIGHTS`` holds the site as a nightly crawl meets it again: what changed on
+each later night, by post key (see the end of this file).
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -491,3 +495,69 @@ def post(key):
         if p.key == key:
             return p
     raise KeyError(key)
+
+
+# --- later nights ----------------------------------------------------------------
+# A nightly crawl meets the same site again. Night 1 is the site as above;
+# each later night lists what is different from night 1, by post key. Every
+# other URL answers byte for byte as on night 1.
+
+
+@dataclass(frozen=True)
+class Edited:
+    """The publisher edited the post in place: same URL, same title, new text."""
+    replace: tuple                                # (old, new) pairs for the summary and paragraphs
+    truth: dict = field(default_factory=dict)     # what the edit changes in the post's truth
+
+    def apply(self, post):
+        def edit(text):
+            for old, new in self.replace:
+                text = text.replace(old, new)
+            return text
+        for old, _ in self.replace:
+            # A typo in the data would otherwise serve night 1's page unchanged.
+            if old not in post.summary and not any(old in t for t in post.paragraphs):
+                raise ValueError(f"{post.key}: {old!r} is not in the post")
+        return dataclasses.replace(post, summary=edit(post.summary),
+                                   paragraphs=tuple(edit(t) for t in post.paragraphs),
+                                   truth={**post.truth, **self.truth})
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """The post's URL answers with something else. WeChat posts: a
+    WECHAT_NOTICES key (that notice page, HTTP 200, at the post's URL) or
+    "captcha" (a 302 to the captcha page). Gov and The Paper posts:
+    "not_found" (the CMS removed it: 404, and gone from the list pages)."""
+    by: str
+
+
+# What a correct crawler reports for a replaced post: notices and 404 are
+# permanent, a captcha is temporary.
+REPLACED_STATUS = {**{k: "deleted" for k in WECHAT_NOTICES}, "not_found": "deleted", "captcha": "unavailable"}
+
+NIGHTS = {
+    1: {},
+    2: {
+        # Silent edit of the figure, in the text and the summary.
+        "luolong_dna": Edited((("17194", "17500"),), truth=dict(figure="17500份", value=17500)),
+        # The portal corrects a figure (万余份 -> 1.2万余份).
+        "chengguan_dna_2021": Edited((("共采集血样万余份", "共采集血样1.2万余份"),),
+                                     truth=dict(figure="1.2万余份", value=12000)),
+        # A sentence added, no figure: the text differs, the facts do not.
+        "shigatse_dna_11wan": Edited((("提升数据库应用效能。",
+                                       "提升数据库应用效能。各县（区）公安局要定期报送工作进展情况。"),)),
+        "nagqu_dna_2016": Replaced("wechat_deleted"),
+        "chindu_iris_2022": Replaced("wechat_blocked"),
+        "seni_dna_2020": Replaced("not_found"),
+        "chengguan_dna_2022": Replaced("captcha"),
+    },
+}
+
+
+def as_on(post, night):
+    """The post as its URL serves it on that night: the post (edited or not) or a Replaced."""
+    change = NIGHTS[night].get(post.key)
+    if isinstance(change, Edited):
+        return change.apply(post)
+    return change or post

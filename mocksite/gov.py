@@ -32,8 +32,15 @@ def list_path(page):
     return f"{BASE}/index.html" if page == 0 else f"{BASE}/index_{page}.html"
 
 
-def pages():
-    posts = list(content.GOV)
+def listed(night=1):
+    """The column's articles on that night, newest first (edited ones as edited);
+    one the CMS removed is gone, and the later ones move up."""
+    shown = (content.as_on(p, night) for p in content.GOV)
+    return [p for p in shown if not isinstance(p, content.Replaced)]
+
+
+def pages(night=1):
+    posts = listed(night)
     n = content.GOV_PAGE_SIZE
     return [posts[i:i + n] for i in range(0, len(posts), n)]
 
@@ -77,9 +84,9 @@ def body_html(post):
     return f'<div id="zoom" class="article-text">\n{img}\n{paras}\n</div>'
 
 
-def _related(post):
+def _related(post, night):
     # Other articles with their own dates: a visible-date parser must pick 发布时间.
-    others = [p for p in content.GOV if p is not post][:3]
+    others = [p for p in listed(night) if p.key != post.key][:3]
     rows = []
     for p in others:
         rel = "../" + article_path(p)[len(BASE) + 1:]
@@ -106,12 +113,12 @@ def render_article(post, req):
                   site_name=content.GOV_SITE_NAME, pubdate=_pubdate(post),
                   source=html.escape(post.publisher), description=html.escape(post.paragraphs[0][:60]),
                   url=f"{req.origin}{article_path(post)}", shown_date=_shown_date(post),
-                  body=body_html(post), related=_related(post))
+                  body=body_html(post), related=_related(post, req.site.night))
     return _gbk_response(page, post)
 
 
 def render_list(page_no, req):
-    all_pages = pages()
+    all_pages = pages(req.site.night)
     rows = []
     for p in all_pages[page_no]:
         rel = "./" + article_path(p)[len(BASE) + 1:]
@@ -127,12 +134,16 @@ _BY_PATH = {article_path(p): p for p in content.GOV}
 
 def article_route(req, m):
     post = _BY_PATH.get(req.path)
-    return render_article(post, req) if post else None
+    if post is None:
+        return None
+    shown = content.as_on(post, req.site.night)
+    # Removed by the CMS: None, so the site answers its ordinary nginx 404.
+    return None if isinstance(shown, content.Replaced) else render_article(shown, req)
 
 
 def list_route(req, m):
     n = int(m.group(1) or 0)
-    if n >= len(pages()):
+    if n >= len(pages(req.site.night)):
         return None
     return render_list(n, req)
 

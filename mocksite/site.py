@@ -4,6 +4,7 @@ Library use (tests, in-process):
 
     with MockSite() as site:
         site.urls["wechat_classic"], site.seeds(), site.ca_cert_path
+        site.night = 2          # the next night of the same site, same ports
 
 Pages are addressed by `host` (127.0.0.1); WeChat images by `image_host`
 (localhost), a different origin like mmbiz.qpic.cn, on the https port.
@@ -28,7 +29,7 @@ SEED_GROUPS = (
 
 class MockSite:
     def __init__(self, host="127.0.0.1", http_port=0, https_port=0, tls_dir=None,
-                 image_host="localhost", lazy_image_params=True, verbose=False):
+                 image_host="localhost", lazy_image_params=True, verbose=False, night=1):
         self.host = host
         self.page_host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         self.image_host = image_host
@@ -36,6 +37,7 @@ class MockSite:
         # True: WeChat's lazy loader requests data-src + "&wxfrom=5&wx_lazy=1&wx_co=1",
         # as the real one does; False: it requests data-src exactly.
         self.lazy_image_params = lazy_image_params
+        self.night = night
         self._ports = (http_port, https_port)
         self._tls_dir = tls_dir
         self._own_tls_dir = None
@@ -44,6 +46,20 @@ class MockSite:
         self.http_url = self.https_url = self.image_url = None
         self.ca_cert_path = None
         self.urls = {}
+
+    # --- which night ---------------------------------------------------------------
+
+    @property
+    def night(self):
+        """The night being served (content.NIGHTS); read per request, so setting
+        it switches the running site to another night on the same ports."""
+        return self._night
+
+    @night.setter
+    def night(self, night):
+        if night not in content.NIGHTS:
+            raise ValueError(f"no night {night!r}; the mock has nights {sorted(content.NIGHTS)}")
+        self._night = night
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -147,3 +163,4 @@ class MockSite:
             rows.append((p, self.url(gov.article_path(p))))
         return [dict(key=p.key, url=url, source=p.source, title=p.title, publisher=p.publisher,
                      published=p.published, truth=dict(p.truth)) for p, url in rows]
+

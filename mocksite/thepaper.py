@@ -36,7 +36,7 @@ def _content_html(post):
 
 def next_data(post, origin):
     cont_id = post.extra["contId"]
-    others = [p for p in content.THEPAPER if p is not post]
+    others = [p for p in content.THEPAPER if p.key != post.key]
     related = [dict(contId=str(p.extra["contId"]), name=p.title, pubTime=p.published,
                     publishTime=unix(p.published) * 1000, nodeId=122908) for p in others]
     detail = {
@@ -105,7 +105,8 @@ def article_route(req, m):
     post = _BY_ID.get(cont_id)
     if post is None:
         return None
-    return render_article(post, req)
+    shown = content.as_on(post, req.site.night)
+    return None if isinstance(shown, content.Replaced) else render_article(shown, req)
 
 
 def _static(name, ctype):

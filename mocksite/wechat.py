@@ -274,14 +274,16 @@ def render_image_post(post, site, req):
 
 # --- notices, captcha, throttling -----------------------------------------------------
 
-def render_notice(key, req):
+def render_notice(key, req, i=None):
+    """The notice `key` (content.WECHAT_NOTICES); `i`: the article it stands in
+    for (WeChat serves the notice at the article's own URL), else its phantom."""
     style, message, detail = content.WECHAT_NOTICES[key]
-    i = PHANTOMS[key]
+    i = i or PHANTOMS[key]
     if style == "global":
-        page = render("wechat_notice_old.html", nonce=_h("nonce:" + key, 9), message=message,
+        page = render("wechat_notice_old.html", nonce=_h("nonce:" + i.key, 9), message=message,
                       biz=i.biz, mid=i.mid, idx=i.idx, sn=i.sn)
     else:
-        page = render("wechat_notice.html", nonce=_h("nonce:" + key, 9), message=message,
+        page = render("wechat_notice.html", nonce=_h("nonce:" + i.key, 9), message=message,
                       icon="weui-icon-warn" if "违规" in message else "weui-icon-info",
                       desc_html=f'<p class="weui-msg__desc">{html.escape(detail)}</p>' if detail else "",
                       action_html="", biz=i.biz, mid=i.mid, idx=i.idx, sn=i.sn, kind="deleted", extra_js="")
@@ -296,8 +298,9 @@ def render_frequent(req):
     return Response(body=page.encode("utf-8"), gzip=True)
 
 
-def captcha_redirect(req):
-    i = PHANTOMS["wechat_captcha"]
+def captcha_redirect(req, i=None):
+    """WeChat challenging a crawler: 302 to the captcha page, back to article `i` after."""
+    i = i or PHANTOMS["wechat_captcha"]
     target = f"{req.origin}{i.path}"
     token = _h("poc:" + i.key, 32)
     loc = (f"{req.origin}/mp/wappoc_appmsgcaptcha?poc_token={token}"
@@ -346,16 +349,26 @@ def long_route(req, m):
     entry = _TABLE.get((q.get("__biz"), q.get("mid"), q.get("idx", "1")))
     if entry is None or (q.get("sn") and q.get("sn") != entry[2].sn):
         return param_error()
-    kind, what, _ = entry
+    kind, what, i = entry
     if kind == "post":
-        if what.source == "wechat_image":
-            return render_image_post(what, req.site, req)
-        return render_classic(what, req.site, req)
+        shown = content.as_on(what, req.site.night)
+        if isinstance(shown, content.Replaced):
+            return _replaced(shown.by, i, req)
+        if shown.source == "wechat_image":
+            return render_image_post(shown, req.site, req)
+        return render_classic(shown, req.site, req)
     if what == "wechat_captcha":
         return captcha_redirect(req)
     if what == "wechat_frequent":
         return render_frequent(req)
     return render_notice(what, req)
+
+
+def _replaced(by, i, req):
+    """What an article's URL serves once it is gone (a later night): a notice or the captcha."""
+    if by == "captcha":
+        return captcha_redirect(req, i)
+    return render_notice(by, req, i)
 
 
 def short_route(req, m):
