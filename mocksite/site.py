@@ -5,6 +5,7 @@ Library use (tests, in-process):
     with MockSite() as site:
         site.urls["wechat_classic"], site.seeds(), site.ca_cert_path
         site.night = 2          # the next night of the same site, same ports
+        site.night_changes()    # what a crawler should report for it
 
 Pages are addressed by `host` (127.0.0.1); WeChat images by `image_host`
 (localhost), a different origin like mmbiz.qpic.cn, on the https port.
@@ -164,3 +165,58 @@ class MockSite:
         return [dict(key=p.key, url=url, source=p.source, title=p.title, publisher=p.publisher,
                      published=p.published, truth=dict(p.truth)) for p, url in rows]
 
+    def night_changes(self, night=None):
+        """What a correct crawler reports after `night` (default: the night being
+        served) for each page URL that differs from night 1: {url: entry}. A page
+        URL (site.urls, catalog(), list pages) not in it is unchanged.
+
+        Every entry has `status` (changed | deleted | unavailable) and `key` (the
+        post; None for a list page). Edited posts add `replace` [(old, new)], the
+        `truth` after the edit and `figure` (old, new), or None when only the
+        text changed. Replaced posts add `by` (a notice key with its `message`,
+        "not_found" or "captcha"). A short link of a changed post is changed too
+        (`redirects_to`). A changed list page adds the articles it linked that no
+        list page links any more (`removed`) and its article links on that night
+        in order (`links`: later items move up into the gap).
+        """
+        night = self.night if night is None else night
+        changes = content.NIGHTS[night]
+        urls = {c["key"]: c["url"] for c in self.catalog()}
+        table = {}
+        for key, change in changes.items():
+            old = content.post(key)
+            entry = dict(key=key)
+            if isinstance(change, content.Edited):
+                new = change.apply(old)
+                entry.update(status="changed", replace=[list(pair) for pair in change.replace], truth=new.truth,
+                             figure=(None if new.truth.get("figure") == old.truth.get("figure")
+                                     else (old.truth.get("figure"), new.truth.get("figure"))))
+            else:
+                entry.update(status=content.REPLACED_STATUS[change.by], by=change.by)
+                if change.by in content.WECHAT_NOTICES:
+                    entry["message"] = content.WECHAT_NOTICES[change.by][1]
+            table[urls[key]] = entry
+            if key in wechat.SHORT_LINKS:
+                short = self.url("/s/" + wechat.SHORT_LINKS[key].short_code, https=True)
+                table[short] = dict(entry, redirects_to=urls[key])
+        table.update(self._list_changes(night))
+        return table
+
+    def _list_changes(self, night):
+        """The gov list pages whose items differ from night 1's."""
+        before, after = gov.pages(1), gov.pages(night)
+        still_listed = {p.key for page in after for p in page}
+
+        def shown(posts):   # what a list item shows: link, title, date
+            return [(gov.article_path(p), p.title, p.published[:10]) for p in posts]
+
+        table = {}
+        for n, rows in enumerate(before):
+            url = self.url(gov.list_path(n))
+            if n >= len(after):
+                table[url] = dict(key=None, status="deleted", by="not_found")
+            elif shown(rows) != shown(after[n]) or len(before) != len(after):   # every page shows the count
+                table[url] = dict(key=None, status="changed",
+                                  removed=[self.url(gov.article_path(p)) for p in rows if p.key not in still_listed],
+                                  links=[self.url(gov.article_path(p)) for p in after[n]])
+        return table
