@@ -141,7 +141,26 @@ EXTENSIONS = {
     "crawler.capture.index.IndexOnClose": 900,
     # Custody: after the proxy has closed its files, log each finished WARC (hash, size, records).
     "crawler.custody.CustodyOnClose": 950,
+    # Each page's status in this crawl (new, changed, deleted, ...) counted into the stats,
+    "pipelines.changes.ChangesOnClose": 960,
+    # then read by the monitors (SPIDERMON_ENGINE_STOP_MONITORS).
+    "spidermon.contrib.scrapy.extensions.Spidermon": 990,
 }
+
+# --- Monitors (Spidermon) -------------------------------------------------
+# Run when the crawl has stopped; their verdict is in the stats, the log, the
+# nightly run report and `scrapy nightly`'s exit code.
+SPIDERMON_ENABLED = True
+SPIDERMON_ENGINE_STOP_MONITORS = ["crawler.monitors.CrawlMonitors"]
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+# Share of the pages visited whose visit got no answer (timeouts, resets).
+MONITOR_MAX_ERROR_RATE = 0.25
+# Newly deleted pages in one crawl past which the deletions are "unusual":
+# more than this many, or more than this share of the pages visited.
+MONITOR_MAX_DELETIONS = 10
+MONITOR_MAX_DELETION_SHARE = 0.25
+# Browser crashes (restarted by scrapy-playwright) a crawl may have.
+MONITOR_MAX_BROWSER_RESTARTS = 0
 
 # --- Evidence bundles (scrapy bundle / scrapy keys) ----------------------
 # The ECDSA P-256 key that signs bundles; empty: ARCHIVE_DIR/keys/bundle-signing-key.pem.

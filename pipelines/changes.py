@@ -32,6 +32,7 @@ when, when each was last seen alive and where that capture is.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 import unicodedata
@@ -46,6 +47,8 @@ from pipelines import statements as statement_rules
 from pipelines.evidence import ARTICLE_TYPES, EvidenceError, evidence_for, read_stored_record
 from pipelines.pages import PageLog, Visit
 from pipelines.store import EvidenceStore, evidence_path
+
+logger = logging.getLogger(__name__)
 
 STATUSES = ("new", "unchanged", "changed", "deleted", "unavailable")
 # What ``scrapy changes`` prints, in this order.
@@ -280,7 +283,7 @@ class ChangeDetector:
         streak = self._streak(earlier, outcome.kind)
         change.since = streak[0].visited_at if streak else change.captured_at
         change.newly = not streak and last_good is not None
-        change.title = last_good.title if last_good else current.title  # the post's, not the notice's
+        change.title = last_good.title if last_good else None  # the post's, not the notice's
         if outcome.kind == GONE:
             change.status = "deleted"
             change.details = f"{outcome.reason}; {last_seen}"
@@ -434,3 +437,48 @@ def summary(changes: list[PageChange]) -> dict:
     out = {status: counts.get(status, 0) for status in STATUSES}
     out["newly_deleted"] = sum(1 for c in changes if c.status == "deleted" and c.newly)
     return out
+
+
+class ChangesOnClose:
+    """Scrapy extension: count the crawl's statuses into its stats once the engine has stopped.
+
+    After the recording proxy and the custody log (EXTENSIONS order 960),
+    before the monitors (Spidermon, 990) that read them. Settings: ARCHIVE_DIR,
+    CRAWL_ID (set by crawler.jobs.CrawlJob). Stats: ``changes/pages``,
+    ``changes/captured`` (pages with a recorded response), ``changes/errors``
+    (pages whose visit got no answer), and ``changes/<status>`` for each status
+    plus ``changes/newly_deleted``.
+    """
+
+    def __init__(self, crawler):
+        from scrapy import signals
+
+        self.crawler = crawler
+        self.archive_dir = crawler.settings.get("ARCHIVE_DIR")
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def engine_stopped(self):
+        crawl_id = self.crawler.settings.get("CRAWL_ID")
+        stats = self.crawler.stats
+        if not crawl_id or not os.path.exists(index_path(self.archive_dir)):
+            return
+        try:
+            with ChangeDetector(self.archive_dir) as detector:
+                changes = detector.crawl_changes(crawl_id)
+                last = {v.url: v for v in detector.pages.visits(crawl_id=crawl_id)}
+        except Exception as e:  # the captures are safe; `scrapy changes` can say it later
+            logger.error("changes of crawl %s not counted: %s", crawl_id, e)
+            return
+        counts = summary(changes)
+        stats.set_value("changes/pages", len(changes))
+        stats.set_value("changes/captured", sum(1 for c in changes if c.record_id))
+        stats.set_value("changes/errors", sum(1 for v in last.values() if v.error))
+        for name, count in counts.items():
+            stats.set_value(f"changes/{name}", count)
+        logger.info(
+            "crawl %s: %d pages: %s", crawl_id, len(changes),
+            ", ".join(f"{counts[s]} {s}" for s in STATUSES))

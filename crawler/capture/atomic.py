@@ -7,11 +7,11 @@ import os
 import tempfile
 
 
-def write_json(path: str, data, **dump_options) -> None:
+def write_text(path: str, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", prefix=os.path.basename(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, **dump_options)
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -19,3 +19,7 @@ def write_json(path: str, data, **dump_options) -> None:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def write_json(path: str, data, **dump_options) -> None:
+    write_text(path, json.dumps(data, **dump_options))

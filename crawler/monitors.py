@@ -1,0 +1,122 @@
+"""Spidermon monitors of a crawl: did it capture, did it break, did the sites change unusually?
+
+They run when the engine has stopped (``SPIDERMON_ENGINE_STOP_MONITORS``):
+by then the recording proxy has closed its files and exited (its exit code is
+a stat) and ``pipelines.changes.ChangesOnClose`` has counted the pages' statuses
+(``changes/*`` stats). Each monitor reads stats only. ``RecordVerdict`` puts
+the verdict where the nightly run report and the exit code find it:
+``monitors/verdict`` (PASS or FAIL), ``monitors/failures`` (monitor and
+reason of each failure) and ``monitors/passed``.
+
+Thresholds are settings (README, Configuration): MONITOR_MAX_ERROR_RATE,
+MONITOR_MAX_DELETIONS, MONITOR_MAX_DELETION_SHARE, MONITOR_MAX_BROWSER_RESTARTS.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+from scrapy.exceptions import ScrapyDeprecationWarning
+from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.monitors import FinishReasonMonitor
+from spidermon.core.actions import Action
+
+logger = logging.getLogger(__name__)
+# Spidermon 1.27 logs through Spider.log(), which Scrapy 2.19 deprecates: one warning per run, not ours.
+warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"spidermon\.")
+
+
+def _setting(monitor: Monitor, name: str, default: float) -> float:
+    return monitor.data.crawler.settings.getfloat(name, default)
+
+
+@monitors.name("Capture")
+class CaptureMonitor(Monitor):
+    @monitors.name("pages were captured")
+    def test_pages_captured(self):
+        pages = self.data.stats.get("changes/pages", 0)
+        captured = self.data.stats.get("changes/captured", 0)
+        self.assertGreater(captured, 0, msg=f"no pages captured ({pages} pages visited, none recorded a response)")
+
+
+@monitors.name("Errors")
+class ErrorRateMonitor(Monitor):
+    @monitors.name("error rate below MONITOR_MAX_ERROR_RATE")
+    def test_error_rate(self):
+        pages = self.data.stats.get("changes/pages", 0)
+        errors = self.data.stats.get("changes/errors", 0)
+        limit = _setting(self, "MONITOR_MAX_ERROR_RATE", 0.25)
+        rate = errors / pages if pages else 0.0
+        self.assertLessEqual(rate, limit, msg=f"{errors} of {pages} pages failed without an answer "
+                                               f"({rate:.0%}, over MONITOR_MAX_ERROR_RATE {limit:.0%})")
+
+
+@monitors.name("Deletions")
+class DeletionsMonitor(Monitor):
+    """Many posts gone at once is more often a block, a changed notice page or a broken site than a purge."""
+
+    @monitors.name("no unusual number of deletions")
+    def test_deletions(self):
+        pages = self.data.stats.get("changes/pages", 0)
+        newly = self.data.stats.get("changes/newly_deleted", 0)
+        most = _setting(self, "MONITOR_MAX_DELETIONS", 10)
+        share_limit = _setting(self, "MONITOR_MAX_DELETION_SHARE", 0.25)
+        share = newly / pages if pages else 0.0
+        self.assertFalse(newly > most or share > share_limit,
+                         msg=f"unusual number of deletions: {newly} of {pages} pages newly deleted ({share:.0%}; "
+                             f"limits MONITOR_MAX_DELETIONS {most:g}, MONITOR_MAX_DELETION_SHARE {share_limit:.0%})")
+
+
+@monitors.name("Recording proxy")
+class RecordingMonitor(Monitor):
+    @monitors.name("the recording proxy ran and stopped cleanly")
+    def test_proxy(self):
+        failed = self.data.stats.get("capture/proxy_failed")
+        self.assertFalse(failed, msg=f"recording proxy failed: {failed}")
+        code = self.data.stats.get("capture/proxy_exit_code")
+        self.assertIn(code, (None, 0), msg=f"recording proxy exited with code {code} (see ARCHIVE_DIR/logs/warcprox.log)")
+
+
+@monitors.name("Browser")
+class BrowserMonitor(Monitor):
+    @monitors.name("the browser started and did not crash")
+    def test_browser(self):
+        settings = self.data.crawler.settings
+        if not settings.getbool("BROWSER_ENABLED", True):
+            return
+        launched = self.data.stats.get("playwright/browser_count", 0)
+        visited = self.data.stats.get("changes/pages", 0)
+        self.assertFalse(visited and not launched, msg="the browser never started")
+        restarts = max(0, launched - 1)
+        most = _setting(self, "MONITOR_MAX_BROWSER_RESTARTS", 0)
+        self.assertLessEqual(restarts, most, msg=f"the browser crashed and was restarted {restarts} time(s) "
+                                                  f"(MONITOR_MAX_BROWSER_RESTARTS {most:g})")
+
+
+class RecordVerdict(Action):
+    """Put the monitors' verdict in the crawl's stats and one line in its log."""
+
+    def run_action(self):
+        failures = [{"monitor": r.monitor.name, "reason": _reason(r.reason)} for r in self.result.monitors_failed_results]
+        passed = [r.monitor.name for r in self.result.monitors_passed_results]
+        stats = self.data.crawler.stats
+        stats.set_value("monitors/verdict", "FAIL" if failures else "PASS")
+        stats.set_value("monitors/failures", failures)
+        stats.set_value("monitors/passed", passed)
+        if failures:
+            logger.error("monitors: FAIL: %s", "; ".join(f["reason"] for f in failures))
+        else:
+            logger.info("monitors: PASS (%d checks)", len(passed))
+
+
+def _reason(text) -> str:
+    """The assertion's own message, without unittest's "x is not less than y : " prefix."""
+    text = str(text or "").strip().splitlines()[-1] if text else ""
+    return text.split(" : ", 1)[1] if " : " in text else text
+
+
+class CrawlMonitors(MonitorSuite):
+    monitors = [CaptureMonitor, ErrorRateMonitor, DeletionsMonitor, RecordingMonitor, BrowserMonitor,
+                FinishReasonMonitor]
+    monitors_finished_actions = [RecordVerdict]
