@@ -215,6 +215,13 @@ class CrawlJob:
                     registry.resumed(crawl_id, resumed == "interrupted")
                     if stale:
                         crawler.stats.set_value("crawl/stale_jobdir", stale)
+                    if resumed == "interrupted":
+                        logger.warning("crawl %s of %s was interrupted (its process died while crawling): "
+                                       "resuming it from the page log%s", crawl_id, seeds,
+                                       f"; Scrapy's queue files set aside in {stale}" if stale else "")
+                    else:
+                        logger.info("crawl %s of %s was stopped (%s): resuming it", crawl_id, seeds,
+                                    job.get("close_reason") or "paused")
                 else:
                     crawl_id, resumed = new_crawl_id(), ""
                     set_aside_scrapy_state(path)  # left by an abandoned job (CRAWL_RESUME off)
