@@ -214,3 +214,134 @@ def test_threads_share_one_writer(tmp_path):
         rec = read_record_at(str(tmp_path / ref.warc_filename), ref.warc_offset)
         assert rec.rec_headers.get_header("WARC-Target-URI") == ref.target_uri
         assert sha256_b32(rec.content_stream().read()) == ref.payload_digest
+
+
+# --- revisits: an unchanged screenshot or DOM, through the collection's dedup database ---
+
+NEXT_RESPONSE_ID = "<urn:uuid:00000000-0000-0000-0000-000000000002>"
+
+
+def _dedup_writer(directory, index=None):
+    from crawler.capture.dedup import PayloadDedup, dedup_path
+
+    return WarcWriter(str(directory), "t", FIELDS, record_index=index, name_suffix="-rendered",
+                      dedup=PayloadDedup(dedup_path(str(directory))))
+
+
+def _shot(writer, png, response_id):
+    return writer.write_record("resource", "urn:screenshot:" + PAGE, png, "image/png",
+                               concurrent_to=response_id, refers_to=response_id,
+                               refers_to_target_uri=PAGE, refers_to_date="2024-05-01T10:00:00Z")
+
+
+def _dedup_rows(directory):
+    import json
+    import sqlite3
+
+    from crawler.capture.dedup import dedup_path
+
+    with sqlite3.connect(dedup_path(str(directory))) as db:
+        return {key: json.loads(value) for key, value in db.execute("SELECT key, value FROM dedup")}
+
+
+def test_unchanged_resource_is_a_revisit_of_the_original(tmp_path):
+    from crawler.capture.digests import check_record
+
+    index = RecordIndex(index_path(str(tmp_path)))
+    png = b"\x89PNG\r\n\x1a\n" + os.urandom(5000)
+    with _dedup_writer(tmp_path, index) as night1:  # first night: the payload is new
+        original = _shot(night1, png, RESPONSE_ID)
+    with _dedup_writer(tmp_path, index) as night2:  # next night, a new file: the same bytes again
+        revisit = _shot(night2, png, NEXT_RESPONSE_ID)
+    assert original.warc_type == "resource" and revisit.warc_type == "revisit"
+    assert revisit.warc_filename != original.warc_filename
+
+    rec = read_record_at(str(tmp_path / revisit.warc_filename), revisit.warc_offset)
+    h = rec.rec_headers
+    assert h.protocol == "WARC/1.1" and rec.rec_type == "revisit"
+    assert h.get_header("WARC-Profile") == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+    assert h.get_header("WARC-Target-URI") == "urn:screenshot:" + PAGE
+    # Refers-To names the record holding the bytes; the link to this visit's page stays in Concurrent-To.
+    assert h.get_header("WARC-Refers-To") == original.record_id
+    assert h.get_header("WARC-Refers-To-Target-URI") == original.target_uri
+    assert h.get_header("WARC-Refers-To-Date") == original.warc_date
+    assert h.get_header("WARC-Concurrent-To") == NEXT_RESPONSE_ID
+    assert h.get_header("WARC-Payload-Digest") == sha256_b32(png) == original.payload_digest
+    assert h.get_header("WARC-Block-Digest") == sha256_b32(b"")
+    assert h.get_header("Content-Length") == "0" and rec.content_stream().read() == b""
+    assert h.get_header("Content-Type") is None  # an empty block has no type
+    assert h.get_header("WARC-Warcinfo-ID")
+    with open(tmp_path / revisit.warc_filename, "rb") as fh:  # the empty block's digest holds
+        fh.seek(revisit.warc_offset)
+        assert check_record(next(iter(ArchiveIterator(fh, no_record_parse=True)))).block_ok
+
+    # The record index row, as the evidence pipeline and bundles read it.
+    row = index.get(revisit.record_id)
+    assert row == revisit
+    assert (row.warc_type, row.refers_to, row.payload_digest, row.concurrent_to) == (
+        "revisit", original.record_id, original.payload_digest, NEXT_RESPONSE_ID)
+    assert row.content_type == "image/png"  # of the payload it stands for
+    # The database names the original, in warcprox's own key and value format; a revisit never replaces it.
+    assert _dedup_rows(tmp_path) == {sha256_b32(png) + "|": {
+        "id": original.record_id, "url": original.target_uri, "date": original.warc_date}}
+
+
+def test_metadata_and_changed_or_empty_payloads_are_written_in_full(tmp_path):
+    with _dedup_writer(tmp_path) as w:
+        metas = [w.write_record("metadata", "urn:pageinfo:" + PAGE, b'{"same": true}', "application/json",
+                                concurrent_to=RESPONSE_ID) for _ in range(2)]
+        doms = [w.write_record("resource", "urn:rendered-dom:" + PAGE, body, "text/html; charset=utf-8")
+                for body in (b"<p>1</p>", b"<p>2</p>")]
+        empties = [w.write_record("resource", "urn:screenshot:" + PAGE, b"", "image/png") for _ in range(2)]
+    assert [r.warc_type for r in metas + doms + empties] == ["metadata"] * 2 + ["resource"] * 4
+    for ref in metas:
+        body = read_record_at(str(tmp_path / ref.warc_filename), ref.warc_offset).content_stream().read()
+        assert body == b'{"same": true}'
+    # Only the non-empty resources are in the database: metadata never is.
+    assert set(_dedup_rows(tmp_path)) == {sha256_b32(b"<p>1</p>") + "|", sha256_b32(b"<p>2</p>") + "|"}
+
+
+def test_a_payload_warcprox_stored_becomes_a_revisit_of_its_response(tmp_path):
+    """One database for the collection: a DOM identical to a response warcprox wrote refers to that response."""
+    import warcprox
+    from hanzo import warctools
+    from warcprox.dedup import DedupDb
+
+    from crawler.capture.dedup import dedup_path
+
+    body = b"<html><body>unchanged</body></html>"
+    os.makedirs(tmp_path / "state")
+    warcprox_db = DedupDb(dedup_path(str(tmp_path)), options=warcprox.Options(base32=True))
+    warcprox_db.start()
+    response = warctools.WarcRecord(headers=[(warctools.WarcRecord.ID, RESPONSE_ID.encode()),
+                                             (warctools.WarcRecord.URL, PAGE.encode()),
+                                             (warctools.WarcRecord.DATE, b"2024-05-01T10:00:00Z")])
+    warcprox_db.save(sha256_b32(body).encode(), response)  # as warcprox's storer does after writing it
+    with _dedup_writer(tmp_path) as w:
+        ref = w.write_record("resource", "urn:rendered-dom:" + PAGE, body, "text/html",
+                             concurrent_to=NEXT_RESPONSE_ID)
+    rec = read_record_at(str(tmp_path / ref.warc_filename), ref.warc_offset)
+    assert ref.warc_type == "revisit" and ref.refers_to == RESPONSE_ID
+    assert rec.rec_headers.get_header("WARC-Refers-To-Target-URI") == PAGE
+    assert rec.rec_headers.get_header("WARC-Refers-To-Date") == "2024-05-01T10:00:00Z"
+
+
+def test_an_unreadable_dedup_database_never_costs_a_record(tmp_path, caplog):
+    png = os.urandom(3000)
+    with _dedup_writer(tmp_path) as w:
+        first = _shot(w, png, RESPONSE_ID)
+        path = w.dedup.path
+        with open(path, "r+b") as fh:  # the database file is damaged under the writer
+            fh.write(b"not a database" * 100)
+        again = _shot(w, png, NEXT_RESPONSE_ID)
+    assert (first.warc_type, again.warc_type) == ("resource", "resource")
+    assert read_record_at(str(tmp_path / again.warc_filename), again.warc_offset).content_stream().read() == png
+    assert "dedup lookup" in caplog.text and "writing the payload in full" in caplog.text
+
+
+def test_without_a_dedup_database_every_copy_is_written(tmp_path):
+    png = os.urandom(3000)
+    with WarcWriter(str(tmp_path), "t", FIELDS) as w:
+        refs = [_shot(w, png, rid) for rid in (RESPONSE_ID, NEXT_RESPONSE_ID)]
+    assert [r.warc_type for r in refs] == ["resource", "resource"]
+    assert not os.path.exists(tmp_path / "state")

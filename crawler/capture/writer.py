@@ -5,6 +5,12 @@ the capture metadata are written here, as ``resource`` / ``conversion`` /
 ``metadata`` records tied to the page's response by WARC-Concurrent-To /
 WARC-Refers-To (warcprox's WARCPROX_WRITE_RECORD cannot set those).
 
+With a dedup database (crawler.capture.dedup, warcprox's own), a resource
+whose payload the collection already holds is written as a ``revisit`` record
+instead (WARC 1.1 identical-payload-digest profile, empty block): it names the
+record holding the payload (WARC-Refers-To) and keeps its link to the page
+(WARC-Concurrent-To). Metadata describes one visit and is never deduplicated.
+
 The files are evidence, so the rules are those of an append-only log:
 
 - each record is built in memory as one gzip member, then appended with a
@@ -21,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import os
 import secrets
 import string
@@ -32,16 +39,22 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from crawler.capture.dedup import PayloadDedup
 from crawler.capture.records import RecordIndex, RecordRef
 from crawler.capture.warcinfo import format_warc_fields
 
+logger = logging.getLogger(__name__)
+
 OPEN_SUFFIX = ".open"
 RECORD_TYPES = ("resource", "metadata", "conversion")
+# Content that may repeat night after night; metadata describes one visit, so never.
+DEDUP_TYPES = ("resource", "conversion")
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # Headers the writer owns: a caller's extra_headers may not override them.
 _MANAGED = {
     "warc-type", "warc-record-id", "warc-date", "warc-target-uri", "content-type", "content-length",
     "warc-block-digest", "warc-payload-digest", "warc-warcinfo-id", "warc-concurrent-to",
-    "warc-refers-to", "warc-refers-to-target-uri", "warc-refers-to-date", "warc-filename",
+    "warc-refers-to", "warc-refers-to-target-uri", "warc-refers-to-date", "warc-filename", "warc-profile",
 }
 _TOKEN_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -80,6 +93,7 @@ class WarcWriter:
         rollover_size: int = 1_000_000_000,
         record_index: RecordIndex | None = None,
         name_suffix: str = "",
+        dedup: PayloadDedup | None = None,
     ):
         self.directory = directory
         self.prefix = prefix
@@ -87,6 +101,7 @@ class WarcWriter:
         self.rollover_size = rollover_size
         self.record_index = record_index
         self.name_suffix = name_suffix
+        self.dedup = dedup  # None: every record is written in full
         self._lock = threading.Lock()
         # warcio builds and gzips each record; its output is swapped per record.
         self._warcio = WARCWriter(None, gzip=True, warc_version="1.1")
@@ -120,23 +135,29 @@ class WarcWriter:
             raise ValueError(f"extra_headers may not set {', '.join(sorted(clash))}")
         payload = bytes(payload)
         concurrent_to, refers_to = _record_id(concurrent_to), _record_id(refers_to)
-        headers = [("WARC-Target-URI", target_uri)]
-        if concurrent_to:
-            headers.append(("WARC-Concurrent-To", concurrent_to))
-        if refers_to:
-            headers.append(("WARC-Refers-To", refers_to))
-        if refers_to_target_uri:
-            headers.append(("WARC-Refers-To-Target-URI", refers_to_target_uri))
-        if refers_to_date:
-            headers.append(("WARC-Refers-To-Date", refers_to_date))
-        headers += [(str(k), str(v)) for k, v in (extra_headers or {}).items()]
+        digest = sha256_b32(payload)
+        extra = [(str(k), str(v)) for k, v in (extra_headers or {}).items()]
         with self._lock:
             if self._closed:
                 raise ValueError("WarcWriter is closed")
             if self._fh is None:
                 self._open_file()
-            ref = self._write(warc_type, headers, payload, content_type, _date=warc_date,
-                              concurrent_to=concurrent_to, refers_to=refers_to)
+            original = self._stored_before(warc_type, payload, digest)
+            if original is not None:
+                # The payload is in the collection already: a revisit names that record;
+                # the link to this visit's page stays, in WARC-Concurrent-To.
+                headers = _link_headers(target_uri, concurrent_to, original.record_id, original.target_uri,
+                                        original.warc_date) + [("WARC-Profile", REVISIT_PROFILE)] + extra
+                ref = self._write("revisit", headers, b"", None, _date=warc_date, concurrent_to=concurrent_to,
+                                  refers_to=original.record_id, payload_digest=digest,
+                                  payload_type=content_type)
+            else:
+                headers = _link_headers(target_uri, concurrent_to, refers_to, refers_to_target_uri,
+                                        refers_to_date) + extra
+                ref = self._write(warc_type, headers, payload, content_type, _date=warc_date,
+                                  concurrent_to=concurrent_to, refers_to=refers_to, payload_digest=digest)
+                if warc_type in DEDUP_TYPES:
+                    self._remember(ref)
             if self._offset >= self.rollover_size:
                 self._finish_file()
             return ref
@@ -201,10 +222,34 @@ class WarcWriter:
             raise WarcWriteError(e.errno, f"cannot close WARC file {path}: {e.strerror or e}") from e
         self.files.append(path)
 
+    # --- dedup -----------------------------------------------------------
+    def _stored_before(self, warc_type: str, payload: bytes, digest: str):
+        """The record that first stored this payload, if it may be deduplicated against it."""
+        if self.dedup is None or warc_type not in DEDUP_TYPES or not payload:
+            return None
+        try:
+            return self.dedup.lookup(digest)
+        except Exception as e:  # the database is a saving, never a reason to lose a record
+            logger.warning("dedup lookup of %s failed (%s): writing the payload in full", digest, e)
+            return None
+
+    def _remember(self, ref: RecordRef) -> None:
+        """Note a payload just written, once it is on disk, so later copies become revisits of it."""
+        if self.dedup is None or not ref.payload_digest or ref.payload_digest == _EMPTY_DIGEST:
+            return
+        try:
+            self.dedup.save(ref.payload_digest, ref.record_id, ref.target_uri, ref.warc_date)
+        except Exception as e:
+            logger.warning("could not save %s of %s in the dedup database (%s): its next copy will be "
+                           "written in full", ref.payload_digest, ref.record_id, e)
+
     # --- records ---------------------------------------------------------
     def _write(self, warc_type, headers, payload, content_type, *, _date=None, concurrent_to=None,
-               refers_to=None) -> RecordRef:
-        digest = sha256_b32(payload)  # no HTTP headers in these records: block == payload
+               refers_to=None, payload_digest=None, payload_type=None) -> RecordRef:
+        """``payload_digest``: of the payload (a revisit's empty block stands for one);
+        ``payload_type``: its Content-Type, for the index row of a revisit (whose block has none)."""
+        block_digest = sha256_b32(payload)  # no HTTP headers in these records: block == payload
+        digest = payload_digest or block_digest
         date = format_warc_date(_date)
         rec_headers = StatusAndHeaders("", [], protocol="WARC/1.1")
         rec_headers.add_header("WARC-Type", warc_type)
@@ -214,11 +259,13 @@ class WarcWriter:
             rec_headers.add_header(name, value)
         if self._warcinfo_id:
             rec_headers.add_header("WARC-Warcinfo-ID", self._warcinfo_id)
-        rec_headers.add_header("WARC-Block-Digest", digest)
+        rec_headers.add_header("WARC-Block-Digest", block_digest)
         rec_headers.add_header("WARC-Payload-Digest", digest)
         record = self._warcio.create_warc_record(
             rec_headers.get_header("WARC-Target-URI") or "", warc_type, payload=io.BytesIO(payload),
             length=len(payload), warc_content_type=content_type, warc_headers=rec_headers)
+        if content_type is None:
+            record.content_type = None  # an empty block has no type (warcio would say application/http)
         member = io.BytesIO()
         self._warcio.out = member
         self._warcio.write_record(record)
@@ -235,7 +282,7 @@ class WarcWriter:
             warc_offset=offset,
             warc_length=len(data),
             payload_digest=digest,
-            content_type=content_type,
+            content_type=content_type or payload_type,
             concurrent_to=concurrent_to,
             refers_to=refers_to,
         )
@@ -259,6 +306,22 @@ class WarcWriter:
                 pass
             raise WarcWriteError(e.errno, f"cannot write WARC record to {path}: {e.strerror or e}") from e
         self._offset += len(data)
+
+
+_EMPTY_DIGEST = sha256_b32(b"")
+
+
+def _link_headers(target_uri, concurrent_to, refers_to, refers_to_target_uri, refers_to_date) -> list:
+    headers = [("WARC-Target-URI", target_uri)]
+    if concurrent_to:
+        headers.append(("WARC-Concurrent-To", concurrent_to))
+    if refers_to:
+        headers.append(("WARC-Refers-To", refers_to))
+    if refers_to_target_uri:
+        headers.append(("WARC-Refers-To-Target-URI", refers_to_target_uri))
+    if refers_to_date:
+        headers.append(("WARC-Refers-To-Date", refers_to_date))
+    return headers
 
 
 def _fsync_dir(directory: str) -> None:
