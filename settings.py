@@ -72,7 +72,7 @@ REVISIT_KNOWN_PAGES = True
 # is tried this many more times in the crawl, the first after this many
 # seconds, each later one after twice as long; later nights try it again.
 UNAVAILABLE_RETRY_TIMES = 2
-UNAVAILABLE_RETRY_DELAY = 60
+UNAVAILABLE_RETRY_DELAY = 30
 
 # --- Browser --------------------------------------------------------------
 BROWSER_ENABLED = True

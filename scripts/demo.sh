@@ -9,24 +9,46 @@ mkdir -p "$COLLECTION"
 SEEDS="$COLLECTION/demo-seeds.txt"
 MOCK_LOG="$COLLECTION/mocksite.log"
 
-# Fixed ports keep the demo's URLs stable from one run to the next (a second
-# run is the collection's next night); the mock falls back to free ones if taken.
-$VPY -m mocksite --http-port 18080 --https-port 18443 --tls-dir "$COLLECTION/mock-tls" \
-    --write-seeds "$SEEDS" > "$COLLECTION/mocksite.ready" 2> "$MOCK_LOG" &
-MOCK_PID=$!
-trap 'kill $MOCK_PID 2>/dev/null; wait $MOCK_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-    [ -s "$COLLECTION/mocksite.ready" ] && break
-    kill -0 $MOCK_PID 2>/dev/null || { echo "demo: the mock site did not start, see $MOCK_LOG" >&2; exit 1; }
-    sleep 0.1
-done
-$VPY -c 'import json,sys; r=json.load(open(sys.argv[1])); print("Mock site:", r["http_url"], r["https_url"], "(test CA:", r["ca_cert"] + ")")' "$COLLECTION/mocksite.ready"
-echo "Crawling $(grep -c '^http' "$SEEDS") seeds from $SEEDS into $COLLECTION ..."
+# Fixed ports keep the demo's URLs stable from one run to the next (the URLs
+# name the ports): the second night below, and a later `make demo`, are the
+# collection's next nights.
+start_mock() {  # $1: which night the mock plays
+    rm -f "$COLLECTION/mocksite.ready"
+    $VPY -m mocksite --http-port 18080 --https-port 18443 --tls-dir "$COLLECTION/mock-tls" --night "$1" \
+        --write-seeds "$SEEDS" > "$COLLECTION/mocksite.ready" 2> "$MOCK_LOG" &
+    MOCK_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$COLLECTION/mocksite.ready" ] && return 0
+        kill -0 $MOCK_PID 2>/dev/null || { echo "demo: the mock site did not start, see $MOCK_LOG" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+stop_mock() { kill $MOCK_PID 2>/dev/null; wait $MOCK_PID 2>/dev/null || true; }
+trap stop_mock EXIT
+
+# The nightly crawl, as an operator schedules it; retries of captcha pages
+# wait seconds, not minutes, on the loopback mock.
+nightly() {
+    .venv/bin/scrapy nightly --seeds "$SEEDS" \
+        -s ARCHIVE_DIR="$COLLECTION" -s ALLOW_PRIVATE_TARGETS=1 -s UNAVAILABLE_RETRY_DELAY=2 \
+        -s CONTACT="demo run of bioarchive" -s LOG_FILE="$COLLECTION/crawl.log" -s LOG_LEVEL=INFO
+}
 
 status=0
-.venv/bin/scrapy crawl archive -a seeds="$SEEDS" \
-    -s ARCHIVE_DIR="$COLLECTION" -s ALLOW_PRIVATE_TARGETS=1 \
-    -s CONTACT="demo run of bioarchive" -s LOG_FILE="$COLLECTION/crawl.log" -s LOG_LEVEL=INFO || status=$?
+start_mock 1
+$VPY -c 'import json,sys; r=json.load(open(sys.argv[1])); print("Mock site:", r["http_url"], r["https_url"], "(test CA:", r["ca_cert"] + ")")' "$COLLECTION/mocksite.ready"
+echo "Night 1: crawling $(grep -c '^http' "$SEEDS") seeds from $SEEDS into $COLLECTION ..."
+nightly > "$COLLECTION/night1.txt" || status=$?
+head -n 4 "$COLLECTION/night1.txt"
+stop_mock
+
+# The mock's second night: a post edited, two deleted, an article gone (404),
+# a captcha. The morning report says what happened.
+start_mock 2
+echo
+echo "Night 2: the same seeds, the sites a day later ..."
+nightly || status=$?
+stop_mock
 
 S="-s ARCHIVE_DIR=$COLLECTION"
 echo
@@ -50,6 +72,7 @@ mkdir -p "$COLLECTION/bundles"
 .venv/bin/scrapy verify "$BUNDLE" | tail -n 1 || status=1
 echo
 echo "WARC files and the CDXJ index:  $COLLECTION/  (crawl log: $COLLECTION/crawl.log)"
+echo "The morning's report:           $COLLECTION/reports/latest.txt (and .json)   changes: scrapy changes $S"
 echo "Evidence (one row a statement): $COLLECTION/evidence.csv   store: $COLLECTION/state/evidence.sqlite"
 echo "Per-place estimate:             $COLLECTION/estimate.csv"
 echo "Report for researchers:         $COLLECTION/report.html"

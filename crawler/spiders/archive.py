@@ -92,7 +92,7 @@ class ArchiveSpider(scrapy.Spider):
         spider.archive_dir = settings.get("ARCHIVE_DIR")
         spider.revisit_known = settings.getbool("REVISIT_KNOWN_PAGES", True)
         spider.retry_times = settings.getint("UNAVAILABLE_RETRY_TIMES", 2)
-        spider.retry_delay = settings.getfloat("UNAVAILABLE_RETRY_DELAY", 60)
+        spider.retry_delay = settings.getfloat("UNAVAILABLE_RETRY_DELAY", 30)
         spider.records = RecordIndex(index_path(spider.archive_dir))
         spider.page_log = PageLog(spider.archive_dir)
         spider.list_pages_seen: dict[str, int] = {}
