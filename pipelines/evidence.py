@@ -13,10 +13,10 @@ from memory, so every row can name the record it came from:
 - with no DOM to read (a crawl without the browser) the response again: the
   text was read from its script data.
 
-A revisit record (warcprox's dedup: the same payload seen before) has no
-body: the text is read from the response it refers to, and the provenance
-names that record, while captured_at and capture_record_id stay this
-capture's. ``evidence_for`` is the one code path for the crawl's item
+A revisit record (the same payload seen before: warcprox's dedup for the
+response, our writer's for the rendered DOM) has no body: the text is read
+from the record it refers to, and the provenance names that record, while
+captured_at and capture_record_id stay this capture's. ``evidence_for`` is the one code path for the crawl's item
 pipeline and for re-extraction.
 """
 
@@ -223,23 +223,37 @@ def extract_capture(capture: StoredRecord, response: StoredRecord, dom: StoredRe
 
 
 def evidence_for(archive_dir: str, capture: RecordRef, original: RecordRef | None,
-                 dom: RecordRef | None, version: str | None = None) -> CaptureEvidence | None:
+                 dom: RecordRef | None, version: str | None = None,
+                 dom_original: RecordRef | None = None) -> CaptureEvidence | None:
     """Read the records named by the refs and extract.
 
-    ``original`` is the response a revisit ``capture`` refers to (None for a response).
+    ``original`` is the response a revisit ``capture`` refers to (None for a
+    response); ``dom_original`` the record a revisit ``dom`` refers to.
     """
     own = _expect(read_stored_record(archive_dir, capture.warc_filename, capture.warc_offset), capture)
     if own.warc_type == "revisit":
-        if original is None:
-            raise EvidenceError(f"{capture.warc_filename}: revisit {capture.record_id} refers to no "
-                                "response record in the collection")
-        response = _expect(read_stored_record(archive_dir, original.warc_filename, original.warc_offset), original)
+        response = _original_record(archive_dir, own, original, "response")
         if not response.http_headers and own.http_headers:
             response.http_headers = own.http_headers
     else:
         response = own
     rendered = _expect(read_stored_record(archive_dir, dom.warc_filename, dom.warc_offset), dom) if dom else None
+    if rendered is not None and rendered.warc_type == "revisit":
+        rendered = _original_record(archive_dir, rendered, dom_original, "rendered-DOM")
     return extract_capture(own, response, rendered, version)
+
+
+def _original_record(archive_dir: str, revisit: StoredRecord, original: RecordRef | None,
+                     what: str) -> StoredRecord:
+    """The record holding a revisit's payload, read back and checked to be the one it stands for."""
+    if original is None:
+        raise EvidenceError(f"{revisit.warc_filename}: {what} revisit {revisit.record_id} refers to no "
+                            "record in the collection")
+    found = _expect(read_stored_record(archive_dir, original.warc_filename, original.warc_offset), original)
+    if revisit.payload_digest and found.payload_digest and revisit.payload_digest != found.payload_digest:
+        raise EvidenceError(f"{revisit.warc_filename}: {what} revisit {revisit.record_id} has payload digest "
+                            f"{revisit.payload_digest}, its original {found.record_id} {found.payload_digest}")
+    return found
 
 
 # -- the item pipeline ---------------------------------------------------------------
@@ -313,10 +327,12 @@ class EvidencePipeline:
             raise EvidenceError(f"response record {item.response_record_id} is not in the record index")
         original = self.original_of(capture) if capture.warc_type == "revisit" else None
         dom = self.records.get(item.dom_record_id) if item.dom_record_id else None
-        return evidence_for(self.archive_dir, capture, original, dom)
+        dom_original = self.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
+        return evidence_for(self.archive_dir, capture, original, dom, dom_original=dom_original)
 
     def original_of(self, revisit: RecordRef) -> RecordRef | None:
-        """The response record a revisit stands for: WARC-Refers-To, else the payload digest."""
+        """The record a revisit stands for (a response, or the resource of an unchanged DOM):
+        WARC-Refers-To, else the payload digest."""
         if revisit.refers_to:
             found = self.records.get(revisit.refers_to)
             if found is not None:
@@ -326,11 +342,11 @@ class EvidencePipeline:
         if self._by_digest is None:
             self._by_digest = connect(index_path(self.archive_dir))
         row = self._by_digest.execute(
-            "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type = 'response' "
+            "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
             "AND target_uri = ? ORDER BY warc_date LIMIT 1", (revisit.payload_digest, revisit.target_uri)).fetchone()
         if row is None:
             row = self._by_digest.execute(
-                "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type = 'response' "
+                "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
                 "ORDER BY warc_date LIMIT 1", (revisit.payload_digest,)).fetchone()
         return self.records.get(row[0]) if row else None
 

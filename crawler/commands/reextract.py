@@ -3,8 +3,10 @@
 No crawling: every WARC file already in ARCHIVE_DIR is streamed (record by
 record, never loaded whole), each article capture (an HTML response or
 revisit) is paired with the rendered-DOM record the crawl wrote for it
-(WARC-Refers-To / WARC-Concurrent-To its Record-ID), and the same code as the
-crawl's item pipeline extracts it with the current extractor version. A
+(WARC-Refers-To / WARC-Concurrent-To its Record-ID; an unchanged DOM is a
+revisit, tied to the page by WARC-Concurrent-To, whose WARC-Refers-To names
+the DOM record holding the text), and the same code as the crawl's item
+pipeline extracts it with the current extractor version. A
 capture already extracted at that version is skipped, so running it twice
 adds nothing; rows of older versions stay.
 
@@ -41,14 +43,15 @@ class CollectionScan:
 
     captures: list[RecordRef] = field(default_factory=list)
     responses: dict[str, RecordRef] = field(default_factory=dict)  # record id -> HTML response
-    by_digest: dict[str, RecordRef] = field(default_factory=dict)  # payload digest -> first response
-    doms: dict[str, RecordRef] = field(default_factory=dict)  # capture record id -> rendered DOM
+    by_digest: dict[str, RecordRef] = field(default_factory=dict)  # payload digest -> first response or DOM
+    doms: dict[str, RecordRef] = field(default_factory=dict)  # capture record id -> rendered DOM (or its revisit)
+    dom_records: dict[str, RecordRef] = field(default_factory=dict)  # record id -> DOM resource
     problems: list[str] = field(default_factory=list)
 
     def original_of(self, revisit: RecordRef) -> RecordRef | None:
-        if revisit.refers_to and revisit.refers_to in self.responses:
-            return self.responses[revisit.refers_to]
-        return self.by_digest.get(revisit.payload_digest or "")
+        """The response, or DOM resource, a revisit of a page or of its DOM stands for."""
+        found = self.responses.get(revisit.refers_to or "") or self.dom_records.get(revisit.refers_to or "")
+        return found or self.by_digest.get(revisit.payload_digest or "")
 
 
 @dataclass
@@ -146,14 +149,16 @@ def _ref(record, name: str) -> RecordRef | None:
     kind = record.rec_type
     headers = record.rec_headers
     uri = headers.get_header("WARC-Target-URI") or ""
-    if kind in ("response", "revisit"):
+    if uri.startswith(DOM_URN):
+        if kind not in ("resource", "revisit"):
+            return None
+        status, content_type = None, headers.get_header("Content-Type")
+    elif kind in ("response", "revisit"):
         http = record.http_headers
         if http is None or not uri.startswith(("http://", "https://")):
             return None
         status = http.get_statuscode()
         content_type = http.get_header("Content-Type")
-    elif kind == "resource" and uri.startswith(DOM_URN):
-        status, content_type = None, headers.get_header("Content-Type")
     else:
         return None
     return RecordRef(
@@ -173,8 +178,14 @@ def _ref(record, name: str) -> RecordRef | None:
 
 
 def _note(found: CollectionScan, ref: RecordRef, since: str | None) -> None:
-    if ref.warc_type == "resource":
-        found.doms.setdefault(ref.refers_to or ref.concurrent_to or "", ref)
+    if ref.target_uri.startswith(DOM_URN):
+        # A DOM revisit's Refers-To is the DOM it repeats: its page is the Concurrent-To.
+        page = ref.concurrent_to if ref.warc_type == "revisit" else ref.refers_to or ref.concurrent_to
+        found.doms.setdefault(page or "", ref)
+        if ref.warc_type == "resource":
+            found.dom_records[ref.record_id] = ref
+            if ref.payload_digest:
+                found.by_digest.setdefault(ref.payload_digest, ref)
         return
     if ref.warc_type == "response" and _is_html(ref.content_type):
         found.responses[ref.record_id] = ref
@@ -202,8 +213,10 @@ def reextract(archive_dir: str, since: str | None = None, warn=None) -> Summary:
                 summary.captures += 1
                 continue
             original = found.original_of(capture) if capture.warc_type == "revisit" else None
+            dom = found.doms.get(capture.record_id)
+            dom_original = found.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
             try:
-                evidence = evidence_for(archive_dir, capture, original, found.doms.get(capture.record_id), version)
+                evidence = evidence_for(archive_dir, capture, original, dom, version, dom_original=dom_original)
             except Exception as exc:  # one bad record must not stop the others
                 what = "" if isinstance(exc, EvidenceError) else "extraction failed: "
                 line = f"reextract: {capture.target_uri}: {what}{_one_line(exc)}"
