@@ -16,7 +16,8 @@ A visit brings:
    capture metadata) captured during the visit: the redirects that led to it;
 2. its screenshot, rendered DOM and capture metadata records (page log ids)
    and any other record whose WARC-Refers-To / WARC-Concurrent-To names the
-   page's response;
+   page's response (an unchanged screenshot or DOM is a revisit, tied to the
+   page by WARC-Concurrent-To);
 3. every resource the page loaded during the visit. The browser's requests
    carry no page id and several pages render at once, so a resource record is
    attributed to the visit when it was captured inside the visit's window
@@ -42,8 +43,10 @@ Then, for every chosen record, until nothing changes: a response's or
 revisit's request records and the records rendered from it (screenshot,
 DOM, metadata: what the evidence text may have been read from); a
 revisit's original (WARC-Refers-To, else
-WARC-Refers-To-Target-URI + Date, else the same URL and payload digest); the
-records its WARC-Concurrent-To / WARC-Refers-To name. Each new WARC file
+WARC-Refers-To-Target-URI + Date, else the same URL and payload digest): for
+a screenshot or DOM revisit, the resource of the visit that first stored it,
+which brings that visit's response (its WARC-Concurrent-To); the records its
+WARC-Concurrent-To / WARC-Refers-To name. Each new WARC file
 holds the records of one source file in their original order, after that
 file's warcinfo record(s), also copied as they are.
 
@@ -174,13 +177,17 @@ class Collection:
         return self._requests.get(record_id, [])
 
     def referring_to(self, record_id: str) -> list[RecordRef]:
-        """What the browser made of a response: screenshot, DOM, capture metadata (not revisits, not requests)."""
+        """What the browser made of a response: screenshot, DOM, capture metadata, and the revisits
+        of an unchanged screenshot or DOM (by Concurrent-To; a revisit's Refers-To is its original:
+        later captures of the same payload are not what a response needs). Not requests."""
         if self._rendered is None:  # one pass, instead of a table scan per response
             self._rendered = {}
             for ref in self._refs("SELECT * FROM records WHERE warc_type IN ('resource', 'metadata', 'conversion') "
                                   "AND (refers_to IS NOT NULL OR concurrent_to IS NOT NULL)"):
                 for target in {ref.refers_to, ref.concurrent_to} - {None}:
                     self._rendered.setdefault(target, []).append(ref)
+            for ref in self._refs("SELECT * FROM records WHERE warc_type = 'revisit' AND concurrent_to IS NOT NULL"):
+                self._rendered.setdefault(ref.concurrent_to, []).append(ref)
         return self._rendered.get(record_id, [])
 
     def in_seconds(self, start: datetime | None, end: datetime | None, types=None) -> list[RecordRef]:
@@ -418,7 +425,7 @@ class _Chooser:
             record = self.coll.read(revisit)
             uri = record.rec_headers.get_header("WARC-Refers-To-Target-URI") or revisit.target_uri
             date = record.rec_headers.get_header("WARC-Refers-To-Date")
-            candidates = [r for r in self.coll.by_uri(uri, ("response",))
+            candidates = [r for r in self.coll.by_uri(uri, ("response", "resource"))
                           if (date and r.warc_date == date) or
                           (not date and r.payload_digest == revisit.payload_digest)]
             found = candidates[0] if candidates else None
