@@ -48,6 +48,12 @@ WARCPROX_BLOCKED_HOSTS = [
 ]
 # Seconds the crawl waits for warcprox to index a page's response record.
 RECORD_LOOKUP_TIMEOUT = 10
+# An unchanged payload (the next night's copy of a page, image or script) is
+# stored as a revisit record naming the record that holds it, through warcprox's
+# dedup database (ARCHIVE_DIR/state/dedup.sqlite); off: every payload in full.
+WARCPROX_DEDUP = True
+# The same for screenshots and rendered DOMs, in the same database.
+DEDUP_RENDERED = True
 # Seconds a crawl waits for a job holding the collection exclusively; 0 fails at once.
 COLLECTION_LOCK_TIMEOUT = 0
 

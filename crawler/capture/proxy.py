@@ -101,6 +101,8 @@ class RecordingProxy:
             cmd.append("--allow-private")
         for host in settings.getlist("WARCPROX_BLOCKED_HOSTS"):
             cmd += ["--block-host", host]
+        if not settings.getbool("WARCPROX_DEDUP", True):
+            cmd.append("--no-dedup")
         env = dict(os.environ, BIOARCHIVE_PARENT_PID=str(os.getpid()))
         # The crawl may run from any directory: make our package importable.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PROJECT_ROOT, env.get("PYTHONPATH")) if p)

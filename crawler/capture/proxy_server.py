@@ -4,7 +4,7 @@ Run as::
 
     python -m crawler.capture.proxy_server --archive-dir DIR --prefix P \\
         --rollover-size N --port 0 --ready-file FILE --warcinfo FILE.json \\
-        [--allow-private] [--block-host SUFFIX ...]
+        [--allow-private] [--block-host SUFFIX ...] [--no-dedup]
 
 It is warcprox 2.13 (options from warcprox's own argument parser, its
 controller, writer and dedup database), bound to 127.0.0.1, with these changes
@@ -45,6 +45,7 @@ import warcprox.main
 import warcprox.writer
 
 from crawler.capture.atomic import write_json
+from crawler.capture.dedup import dedup_path
 from crawler.capture.proxy_policy import configure_handler
 from crawler.capture.proxy_records import DIGEST_ALGORITHM, CaptureWarcWriter, load_warcinfo
 
@@ -81,7 +82,9 @@ def warcprox_argv(args) -> list[str]:
         "--size", str(args.rollover_size),
         "--digest-algorithm", DIGEST_ALGORITHM,
         "--base32",
-        "--dedup-db-file", os.path.join(state, "dedup.sqlite"),
+        # The collection's one payload dedup database (our rendered-record writer uses it
+        # too); warcprox's own way to switch dedup off is /dev/null.
+        "--dedup-db-file", os.devnull if getattr(args, "no_dedup", False) else dedup_path(args.archive_dir),
         # warcprox's statistics processor batches for 30 s or more and sits
         # before the plugins in the chain: it would delay the record index.
         "--stats-db-file", "",
@@ -177,6 +180,8 @@ def parse_cli(argv=None):
     p.add_argument("--warcinfo", help="JSON list of [name, value] for the warcinfo record")
     p.add_argument("--allow-private", action="store_true", help="allow loopback/private targets (tests, demo)")
     p.add_argument("--block-host", action="append", default=[], metavar="SUFFIX")
+    p.add_argument("--no-dedup", action="store_true",
+                   help="write every payload in full, never a revisit record (a benchmark's baseline)")
     args = p.parse_args(argv)
     args.archive_dir = os.path.abspath(args.archive_dir)
     return args

@@ -8,12 +8,19 @@ All three get ``urn:`` target URIs (urn:screenshot:, urn:rendered-dom:,
 urn:pageinfo: + the page URL, as Browsertrix does) so a replay tool never
 mistakes them for the page the server sent; WARC-Refers-To-Target-URI names
 the page itself.
+
+With ``DEDUP_RENDERED`` (default on) a screenshot or DOM whose bytes the
+collection already holds (an unchanged page, the next night) is written as a
+``revisit`` of the record holding them, through warcprox's dedup database
+(state/dedup.sqlite); it stays tied to this visit's response by
+WARC-Concurrent-To, while its WARC-Refers-To names that original.
 """
 
 from __future__ import annotations
 
 import json
 
+from crawler.capture.dedup import PayloadDedup, dedup_path
 from crawler.capture.records import RecordIndex, index_path
 from crawler.capture.warcinfo import warcinfo_fields
 from crawler.capture.writer import WarcWriter
@@ -44,6 +51,7 @@ class RenderedRecordsPipeline:
             rollover_size=self.settings.getint("WARC_ROLLOVER_SIZE"),
             record_index=self.records,
             name_suffix="-rendered",
+            dedup=PayloadDedup(dedup_path(archive_dir)) if self.settings.getbool("DEDUP_RENDERED", True) else None,
         )
 
     def close_spider(self, spider=None):
