@@ -193,7 +193,10 @@ async def _screenshot(page: Page, settings, info: dict) -> bytes | None:
     max_height = settings.getint("BROWSER_SCREENSHOT_MAX_HEIGHT")
     height = await _safe(page.evaluate(_PAGE_HEIGHT_JS), 0)
     viewport = page.viewport_size or {"width": 1280, "height": 900}
-    kwargs: dict = {"full_page": True, "type": "png", "timeout": 30_000}
+    # An unchanged page must give the same bytes night after night (stored once, then revisits):
+    # finite animations are shown finished, infinite ones (spinners, carousels) at their start,
+    # and no text caret blinks.
+    kwargs: dict = {"full_page": True, "type": "png", "timeout": 30_000, "animations": "disabled", "caret": "hide"}
     if height and height > max_height:
         # A screenshot of a 5 MB page would be hundreds of MB: keep the top, say so.
         kwargs["clip"] = {"x": 0, "y": 0, "width": viewport["width"], "height": max_height}
