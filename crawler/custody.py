@@ -17,6 +17,12 @@ to its last line: a bundle's copy is covered by the signed manifest.
 ``CustodyOnClose`` (Scrapy extension) appends a ``capture`` event for every
 closed WARC file of the collection that no event names yet, once the crawl's
 recording proxy has closed its files.
+
+A torn WARC file left by a crash (crawler.capture.repair) gets a ``repair``
+event: the original ``.open`` file (kept as it is: name, bytes, SHA-256), the
+repaired copy (name, bytes, records, SHA-256; null when no record was
+complete) and the bytes dropped. The copy is a closed WARC file like any
+other and gets its ``capture`` event from the same ``log_new_captures``.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import json
 import logging
 import os
 import socket
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
@@ -224,6 +231,50 @@ def describe_warc(path: str) -> tuple[str, int, int]:
     return reader.h.hexdigest(), reader.size, records
 
 
+@contextmanager
+def custody_lock(archive_dir: str):
+    """One logger of the collection's files at a time (capture and repair events)."""
+    from crawler.capture.lock import exclusive
+
+    with exclusive(archive_dir, "custody"):
+        yield
+
+
+def logged_hashes(log: CustodyLog) -> dict[str, str]:
+    """{file: hex SHA-256} from the capture events (the first event of a file, if it has several)."""
+    hashes: dict[str, str] = {}
+    for e in log.events():
+        what = e.get("what")
+        if e.get("event") == "capture" and isinstance(what, dict) and "file" in what:
+            digest = (e.get("sha256") or {}).get(what["file"]) if isinstance(e.get("sha256"), dict) else None
+            hashes.setdefault(what["file"], digest)
+    return hashes
+
+
+def log_repair(archive_dir: str, original: dict, repaired: dict | None, bytes_dropped: int,
+               dropped_because: str | None, who: dict, recorded_by: str) -> dict:
+    """Append a ``repair`` event. ``original``: file, bytes, sha256; ``repaired``: file, bytes, records, sha256."""
+    log = CustodyLog(os.path.join(archive_dir, COLLECTION_LOG))
+    what = {"original": dict(original, kept_as_is=True), "repaired": repaired, "bytes_dropped": bytes_dropped,
+            "dropped_because": dropped_because, "recorded_by": recorded_by}
+    hashes = {original["file"]: original["sha256"]}
+    if repaired is not None:
+        hashes[repaired["file"]] = repaired["sha256"]
+    return log.append("repair", what, hashes, who=who)
+
+
+def repair_events(log: CustodyLog) -> dict[str, dict]:
+    """{original .open file name: its (last) repair event}."""
+    found: dict[str, dict] = {}
+    for e in log.events():
+        what = e.get("what")
+        if e.get("event") == "repair" and isinstance(what, dict) and isinstance(what.get("original"), dict):
+            name = what["original"].get("file")
+            if isinstance(name, str):
+                found[name] = e
+    return found
+
+
 def logged_files(log: CustodyLog) -> set[str]:
     return {e["what"]["file"] for e in log.events()
             if e.get("event") == "capture" and isinstance(e.get("what"), dict) and "file" in e["what"]}
@@ -232,12 +283,11 @@ def logged_files(log: CustodyLog) -> set[str]:
 def log_new_captures(archive_dir: str, actor: dict, recorded_by: str = "crawl") -> list[dict]:
     """Append a ``capture`` event for each closed WARC file no event names yet; returns the events."""
     from crawler.capture.index import closed_warcs
-    from crawler.capture.lock import exclusive
 
     log = CustodyLog(os.path.join(archive_dir, COLLECTION_LOG))
     added = []
     # One logger at a time, so two crawls closing together do not both log a file.
-    with exclusive(archive_dir, "custody"):
+    with custody_lock(archive_dir):
         done = logged_files(log)
         for name in closed_warcs(archive_dir):
             if name in done:
