@@ -140,6 +140,8 @@ EXTENSIONS = {
     # Shared for the run: other crawls may add to the collection, a job that
     # needs it alone (repair, bundling) takes it exclusively.
     "crawler.capture.lock.CollectionLock": 50,
+    # Torn .open files an interrupted crawl left: repaired (originals kept) before anything is written.
+    "crawler.capture.repair.RecoverOnStart": 60,
     # The crawl's id and Scrapy JOBDIR; resumes an unfinished crawl of the same seed file.
     "crawler.jobs.CrawlJob": 55,
     "crawler.capture.proxy.RecordingProxy": 100,

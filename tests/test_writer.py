@@ -185,21 +185,32 @@ class _FullDisk(io.RawIOBase):
         self.real.close()
 
 
-def test_disk_full_names_file_and_keeps_earlier_records(tmp_path):
+def test_disk_full_leaves_the_file_open_and_keeps_earlier_records(tmp_path):
+    from crawler.capture.repair import has_live_writer
+
     w = WarcWriter(str(tmp_path), "t", FIELDS)
     first = write_page(w)
     open_path = w.current_path
+    before = open(open_path, "rb").read()
     w._fh = _FullDisk(w._fh, room=50)  # the next record is cut off after 50 bytes
     with pytest.raises(WarcWriteError, match="No space left") as err:
         w.write_record("resource", PAGE, os.urandom(1000), "image/png")
+    assert err.value.errno == errno.ENOSPC and open_path in str(err.value)
+    # It may end in a partial record, so it never gets its final name: it stays .open, closed and unlocked,
+    # for the repair on the next start; nothing was truncated.
     final = open_path[: -len(OPEN_SUFFIX)]
-    assert final in str(err.value)
-    assert os.path.exists(final) and not os.path.exists(open_path)  # closed where it was, never truncated
+    assert os.path.exists(open_path) and not os.path.exists(final)
+    assert not has_live_writer(open_path)
+    data = open(open_path, "rb").read()
+    assert data[: len(before)] == before and len(data) == len(before) + 50
     for ref in first:
-        assert read_record_at(final, ref.warc_offset).rec_headers.get_header("WARC-Record-ID") == ref.record_id
-    later = w.write_record("resource", PAGE, b"after", "text/plain")  # space is back: a new file
-    assert later.warc_filename != os.path.basename(final)
+        assert read_record_at(open_path, ref.warc_offset).rec_headers.get_header("WARC-Record-ID") == ref.record_id
+    # Nothing more is written: on a full disk each try would only leave another torn file.
+    with pytest.raises(WarcWriteError, match="an earlier write failed") as again:
+        w.write_record("resource", PAGE, b"after", "text/plain")
+    assert again.value.errno == errno.ENOSPC
     w.close()
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(open_path)]
 
 
 def test_threads_share_one_writer(tmp_path):

@@ -4,6 +4,17 @@ warcprox's record builder and writer, subclassed (site-packages stays
 untouched): every record is WARC/1.1; the warcinfo record opening each file
 carries the collection's fields; request records get a WARC-Payload-Digest
 (over the request body); a file is fsync'ed before it loses its ``.open``.
+
+Files are created and closed as our own writer does (crawler.capture.writer:
+``create_locked``, ``publish``): never over an existing file, under an
+exclusive flock from creation until the rename, so an ``.open`` file whose
+lock can be taken was left by a crash. A write error (a full disk) must not
+end in warcprox's close(), which would give a file ending in a torn record
+its final name: the file is left ``.open``, closed and unlocked, for the
+repair on the next start (crawler.capture.repair); one CRITICAL line names
+it and the OS error; nothing more is written, and the proxy is told to stop
+(``options.bioarchive_on_write_failure``), since it must not proxy traffic
+it cannot record.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import logging
 import os
 
 import warcprox
@@ -19,6 +31,9 @@ import warcprox.writer
 from hanzo import warctools
 
 from crawler.capture.warcinfo import format_warc_fields
+from crawler.capture.writer import create_locked, publish
+
+log = logging.getLogger("bioarchive.proxy")
 
 WARC_VERSION = b"WARC/1.1"
 REVISIT_PROFILE_11 = b"http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -87,7 +102,7 @@ class Warc11RecordBuilder(warcprox.warc.WarcRecordBuilder):
 
 
 class CaptureWarcWriter(warcprox.writer.WarcWriter):
-    """warcprox's writer with our builder; also reports each file's warcinfo record.
+    """warcprox's writer with our builder and file lifecycle; also reports each file's warcinfo record.
 
     warcprox writes the warcinfo record on its own when it opens a file and
     tells no plugin about it; we hang it on the next recorded url
@@ -100,6 +115,15 @@ class CaptureWarcWriter(warcprox.writer.WarcWriter):
             options.digest_algorithm or DIGEST_ALGORITHM, options.base32,
             options.bioarchive_warcinfo or load_warcinfo(None))
         self._unreported_warcinfo = None
+        self.failed: BaseException | None = None  # the write error that stopped this writer
+        self.unrecorded = 0  # exchanges that reached the writer after it stopped
+
+    def open(self, serial):
+        os.makedirs(self.directory, exist_ok=True)
+        self.finalname = self.filename(serial)
+        self.path = os.path.join(self.directory, self.finalname + self.open_suffix)
+        self.f = create_locked(self.path)
+        return self.f
 
     def ensure_open(self):
         opening = not self.f
@@ -111,18 +135,58 @@ class CaptureWarcWriter(warcprox.writer.WarcWriter):
             self._unreported_warcinfo = record
 
     def write_records(self, recorded_url):
-        records = super().write_records(recorded_url)
+        if self.failed is not None:
+            self.unrecorded += 1
+            return ()
+        try:
+            records = super().write_records(recorded_url)
+        except Exception as e:  # OSError mostly; whatever it was, the file's end is now in doubt
+            self._stop_writing(e)
+            return ()  # no record of this exchange is reported (indexed, deduplicated against)
         if self._unreported_warcinfo is not None:
             recorded_url.warcinfo_record = self._unreported_warcinfo
             self._unreported_warcinfo = None
         return records
 
     def close(self):
-        # Evidence: the bytes are on disk before the file is declared finished.
-        if self.f is not None:
+        """fsync, rename to the final name while still locked, close; on an error the file stays .open."""
+        if self.path is None:
+            return
+        f, path = self.f, self.path
+        final = os.path.join(self.directory, self.finalname)
+        self.f = self.path = None
+        try:
+            # Evidence: the bytes are on disk before the file is declared finished.
+            f.flush()
+            os.fsync(f.fileno())
+            publish(path, final)
+        except Exception as e:
+            self._stop_writing(e, f, path)
+            return
+        finally:
+            if not f.closed:
+                f.close()  # releases the lock: after the rename
+
+    def _stop_writing(self, error: BaseException, f=None, path: str | None = None) -> None:
+        if f is None:
+            f, path = self.f, self.path
+            self.f = self.path = None
+        self.failed = error
+        self._unreported_warcinfo = None
+        if f is not None:
             try:
-                self.f.flush()
-                os.fsync(self.f.fileno())
-            except OSError as e:
-                self.logger.error("could not fsync %s: %s", self.path, e)
-        super().close()
+                f.close()  # may try the buffered rest again; the file is torn either way
+            except Exception:
+                pass
+        log.critical("cannot write WARC file %s: %s: left as .open (its complete records are kept by the repair "
+                     "on the next start); recording stopped, the proxy is shutting down",
+                     path, _describe(error))
+        on_failure = getattr(self.options, "bioarchive_on_write_failure", None)
+        if on_failure is not None:
+            on_failure(error)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.errno:
+        return f"[Errno {error.errno}] {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"

@@ -18,13 +18,21 @@ The files are evidence, so the rules are those of an append-only log:
   record index): a crash loses at most the record in flight;
 - a file is created exclusively (``NAME.warc.gz.open``), never reopened,
   rewritten or truncated, and renamed to its final name only once complete;
-- a write error closes the file where it is (earlier records stay readable
-  at the offsets already reported) and is raised naming the file.
+- its writer holds an exclusive flock on the ``.open`` file from the moment
+  the name exists until it is renamed (``create_locked``, ``publish``), so an
+  ``.open`` file whose lock can be taken was left by a crash
+  (crawler.capture.repair);
+- a write error leaves the file ``.open`` (closed, unlocked: it may end in a
+  partial record, so it never gets a final name; the repair on the next start
+  keeps its complete records at their offsets), raises WarcWriteError with
+  the errno, and the writer writes nothing more.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
+import fcntl
 import hashlib
 import io
 import logging
@@ -111,6 +119,7 @@ class WarcWriter:
         self._offset = 0
         self._warcinfo_id: str | None = None
         self._closed = False
+        self._failed: WarcWriteError | None = None  # the write error that stopped this writer
         self.files: list[str] = []  # final paths of the files completed so far
 
     # --- public API ------------------------------------------------------
@@ -192,9 +201,13 @@ class WarcWriter:
         path = self._path(name)
         if os.path.lexists(path):
             raise FileExistsError(f"refusing to overwrite existing WARC file {path}")
+        if self._failed is not None:
+            # A full disk would only leave one more torn file per record tried.
+            raise WarcWriteError(self._failed.errno, f"not writing to {self.directory}: an earlier write failed "
+                                                     f"({self._failed})")
         try:
-            # "x": never open an existing file for writing; unbuffered: we decide when bytes go out.
-            self._fh = open(path + OPEN_SUFFIX, "xb", buffering=0)
+            # Never an existing file; locked from the first moment; unbuffered: we decide when bytes go out.
+            self._fh = create_locked(path + OPEN_SUFFIX, buffering=0)
         except OSError as e:
             raise WarcWriteError(e.errno, f"cannot create WARC file {path + OPEN_SUFFIX}: {e.strerror or e}") from e
         self._serial += 1
@@ -206,21 +219,32 @@ class WarcWriter:
         self._warcinfo_id = ref.record_id
 
     def _finish_file(self) -> None:
-        """fsync, close, rename to the final name, fsync the directory. Never truncates."""
+        """fsync, rename to the final name, fsync the directory, close. Never truncates.
+
+        Renamed before it is closed, so while the lock is still held: the
+        ``.open`` name is never seen unlocked while this writer lives. On an
+        error the file keeps its ``.open`` name and the writer stops.
+        """
         fh, name, self._fh, self._name = self._fh, self._name, None, None
         path = self._path(name)
         try:
-            try:
-                os.fsync(fh.fileno())
-            finally:
-                fh.close()
-            if os.path.lexists(path):
-                raise FileExistsError(f"{path} appeared while writing; left as {path + OPEN_SUFFIX}")
-            os.rename(path + OPEN_SUFFIX, path)
-            _fsync_dir(self.directory)
+            os.fsync(fh.fileno())
+            publish(path + OPEN_SUFFIX, path)
         except OSError as e:
-            raise WarcWriteError(e.errno, f"cannot close WARC file {path}: {e.strerror or e}") from e
+            self._failed = WarcWriteError(
+                e.errno, f"cannot close WARC file {path}: {e.strerror or e}; left as {path + OPEN_SUFFIX}")
+            raise self._failed from e
+        finally:
+            fh.close()  # releases the lock
         self.files.append(path)
+
+    def _abandon_file(self) -> None:
+        """Close the file where it is, keeping its .open name (the repair on the next start takes it from there)."""
+        fh, self._fh, self._name = self._fh, None, None
+        try:
+            fh.close()
+        except OSError:
+            pass
 
     # --- dedup -----------------------------------------------------------
     def _stored_before(self, warc_type: str, payload: bytes, digest: str):
@@ -298,13 +322,14 @@ class WarcWriter:
             os.fsync(self._fh.fileno())
         except OSError as e:
             path = self.current_path
-            # The file may now end in a partial member: close it where it is (its complete records
-            # keep the offsets already reported) and let the next record start a new file.
-            try:
-                self._finish_file()
-            except OSError:
-                pass
-            raise WarcWriteError(e.errno, f"cannot write WARC record to {path}: {e.strerror or e}") from e
+            # The file may now end in a partial member: it must not get its final name
+            # ("every closed WARC file is valid"). Its complete records keep the offsets
+            # already reported; the repair on the next start copies them under that name.
+            self._abandon_file()
+            self._failed = WarcWriteError(
+                e.errno, f"cannot write WARC record to {path}: {e.strerror or e} "
+                         f"(left as .open; its complete records are kept by the repair on the next start)")
+            raise self._failed from e
         self._offset += len(data)
 
 
@@ -322,6 +347,55 @@ def _link_headers(target_uri, concurrent_to, refers_to, refers_to_target_uri, re
     if refers_to_date:
         headers.append(("WARC-Refers-To-Date", refers_to_date))
     return headers
+
+
+def create_locked(path: str, buffering: int = -1):
+    """Create ``path`` exclusively (never an existing file), already under an exclusive flock.
+
+    The file is made under a scratch name, locked, and only then linked to
+    ``path``: no one can find ``path`` unlocked while its writer lives, so
+    "the lock can be taken" means "left by a crash" (crawler.capture.repair).
+    Where hard links are not supported, it is created in place and locked at
+    once (a moment without the lock).
+    """
+    scratch = f"{path}.{os.getpid()}.{threading.get_ident()}.creating"
+    fh = open(scratch, "xb", buffering=buffering)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a name nobody else knows: never contended
+        try:
+            os.link(scratch, path)  # FileExistsError if path exists
+            # Its name from now on (gzip writes it into each member's header).
+            getattr(fh, "raw", fh).name = path
+        except OSError as e:
+            if e.errno not in _NO_HARD_LINKS:
+                raise
+            fh.close()
+            fh = None
+        finally:
+            os.unlink(scratch)
+    except BaseException:
+        if fh is not None:
+            fh.close()
+        raise
+    if fh is None:
+        fh = open(path, "xb", buffering=buffering)
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fh
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
+
+
+def publish(open_path: str, final_path: str) -> None:
+    """Give a finished file its final name, never replacing a file, and make the rename durable.
+
+    The caller still holds the file's lock (see create_locked), so no repair
+    can be making a copy under ``final_path`` meanwhile.
+    """
+    if os.path.lexists(final_path):
+        raise FileExistsError(errno.EEXIST, f"{final_path} exists already; left as {open_path}")
+    os.rename(open_path, final_path)
+    _fsync_dir(os.path.dirname(final_path) or ".")
 
 
 def _fsync_dir(directory: str) -> None:
