@@ -142,6 +142,8 @@ EXTENSIONS = {
     "crawler.capture.lock.CollectionLock": 50,
     # Torn .open files an interrupted crawl left: repaired (originals kept) before anything is written.
     "crawler.capture.repair.RecoverOnStart": 60,
+    # Stops the crawl (disk_full) before ARCHIVE_DIR's disk fills, or when a write finds it full.
+    "crawler.capture.diskspace.DiskSpaceGuard": 70,
     # The crawl's id and Scrapy JOBDIR; resumes an unfinished crawl of the same seed file.
     "crawler.jobs.CrawlJob": 55,
     "crawler.capture.proxy.RecordingProxy": 100,
@@ -169,6 +171,16 @@ MONITOR_MAX_DELETIONS = 10
 MONITOR_MAX_DELETION_SHARE = 0.25
 # Browser crashes (restarted by scrapy-playwright) a crawl may have.
 MONITOR_MAX_BROWSER_RESTARTS = 0
+
+# --- Disk space (crawler.capture.diskspace) --------------------------------
+# The crawl stops cleanly (reason disk_full, every WARC file closed) when
+# ARCHIVE_DIR's filesystem has less free than this, in bytes; 0: never (a
+# write that finds the disk full still stops it). 512 MB is what the requests
+# in flight may need to be written out whole: CONCURRENT_REQUESTS (8) x
+# DOWNLOAD_MAXSIZE (64 MB); screenshots, the databases and the index at the
+# end take far less.
+MIN_FREE_SPACE = 512_000_000
+DISK_CHECK_INTERVAL = 5  # seconds between checks
 
 # --- Evidence bundles (scrapy bundle / scrapy keys) ----------------------
 # The ECDSA P-256 key that signs bundles; empty: ARCHIVE_DIR/keys/bundle-signing-key.pem.

@@ -11,6 +11,12 @@ nothing is started. Otherwise ``crawler.capture.proxy_server`` runs as a child
 process writing into ``ARCHIVE_DIR``; if it does not come up the crawl does not
 start (it must never run unrecorded). It is stopped on ``engine_stopped``, and
 by an exit hook and the kernel (parent-death signal) if the crawl dies first.
+
+It is watched every second while the crawl runs: if it dies mid-crawl (its
+writer could not write a WARC file, and it stopped rather than pass traffic
+it cannot record), the spider is closed with reason ``disk_full`` (exit code
+EXIT_DISK_FULL) or ``recording_failed`` (anything else). Stats:
+``capture/proxy_failed`` (its exit code) and ``capture/stop_message``.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ import time
 from scrapy import signals
 
 from crawler.capture.atomic import write_json
-from crawler.capture.proxy_server import ca_cert_path, logs_dir, state_dir
+from crawler.capture.diskspace import DISK_FULL, RECORDING_FAILED, RESUME_HINT, stop_crawl
+from crawler.capture.proxy_server import EXIT_DISK_FULL, ca_cert_path, logs_dir, state_dir
 from crawler.capture.warcinfo import warcinfo_fields
 
 logger = logging.getLogger(__name__)
@@ -37,6 +44,7 @@ logger = logging.getLogger(__name__)
 proxy_logger = logging.getLogger("crawler.capture.warcprox")
 
 STOP_TIMEOUT = 60  # seconds warcprox gets to write queued records and close its files
+WATCH_INTERVAL = 1.0  # seconds between checks that the proxy is still alive
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _STDERR_LINE = re.compile(r"^(?P<level>[A-Z]+) \[(?P<name>[^\]]+)\] (?P<msg>.*)$")
 
@@ -52,6 +60,9 @@ class RecordingProxy:
         self.ca_cert = ca_cert
         self.process = process
         self._stderr_tail: list[str] = []
+        self._critical: str | None = None  # the proxy's last CRITICAL line (a write failure names its file)
+        self._relay: threading.Thread | None = None
+        self._watch = None  # LoopingCall while the crawl runs
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -69,6 +80,7 @@ class RecordingProxy:
             if ext.ca_cert:
                 settings.set("CAPTURE_PROXY_CA", ext.ca_cert, priority="cmdline")
             crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+            crawler.signals.connect(ext.engine_started, signal=signals.engine_started)
         except Exception:
             ext.stop()
             raise
@@ -115,7 +127,8 @@ class RecordingProxy:
         )
         ext = cls(crawler, "", None, process)
         atexit.register(ext.stop)  # no orphan if the crawl fails before engine_stopped
-        threading.Thread(target=ext._relay_stderr, name="warcprox-stderr", daemon=True).start()
+        ext._relay = threading.Thread(target=ext._relay_stderr, name="warcprox-stderr", daemon=True)
+        ext._relay.start()
         try:
             info = ext._wait_ready(ready_file, settings.getfloat("WARCPROX_STARTUP_TIMEOUT", 30))
         except Exception:
@@ -161,14 +174,57 @@ class RecordingProxy:
             self._stderr_tail = (self._stderr_tail + [line])[-5:]
             m = _STDERR_LINE.match(line)
             if m:
+                if m["level"] == "CRITICAL" and m["name"] == "bioarchive.proxy":  # ours: names file and error
+                    self._critical = m["msg"]
                 level = logging.getLevelName(m["level"])
                 proxy_logger.log(level if isinstance(level, int) else logging.WARNING, "%s", m["msg"])
             else:  # a traceback from before logging was set up, or Python itself
                 proxy_logger.warning("%s", line)
 
+    # --- watch -------------------------------------------------------------
+
+    def engine_started(self):
+        if self.process is None:
+            return  # a running warcprox of someone else's: not ours to watch
+        from twisted.internet import task
+
+        self._watch = task.LoopingCall(self._check_alive)
+        self._watch.start(WATCH_INTERVAL, now=False).addErrback(
+            lambda failure: logger.error("watching the recording proxy failed: %s", failure.value))
+
+    def _check_alive(self):
+        process = self.process
+        code = process.poll() if process is not None else None
+        if code is None:
+            return
+        self._stop_watching()
+        if self._relay is not None:
+            self._relay.join(2)  # its last lines name the file and the error
+        disk_full = code == EXIT_DISK_FULL
+        detail = self._critical or self._last_error()
+        if disk_full:
+            message = (f"disk full: the recording proxy (pid {process.pid}) could not write its WARC file and "
+                       f"stopped ({detail}): crawl stopped; every closed WARC file is valid; the unfinished .open "
+                       f"file is repaired on the next start; {RESUME_HINT}")
+        else:
+            message = (f"recording failed: the recording proxy (pid {process.pid}) died mid-crawl with exit code "
+                       f"{code} ({detail}): crawl stopped, nothing more can be recorded; every closed WARC file is "
+                       f"valid; an unfinished .open file is repaired on the next start; run the same command "
+                       f"again to resume")
+        stats = getattr(self.crawler, "stats", None)
+        if stats is not None:
+            stats.set_value("capture/proxy_failed", code)
+        stop_crawl(self.crawler, DISK_FULL if disk_full else RECORDING_FAILED, message)
+
+    def _stop_watching(self):
+        if self._watch is not None and self._watch.running:
+            self._watch.stop()
+        self._watch = None
+
     # --- stop -------------------------------------------------------------
 
     def engine_stopped(self):
+        self._stop_watching()
         self.stop()
 
     def stop(self, quiet: bool = False) -> int | None:

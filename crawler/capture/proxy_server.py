@@ -27,6 +27,12 @@ written) and proxy_policy (what is let through):
 When listening it writes ``--ready-file`` (JSON: address, port, pid, ca_cert).
 SIGTERM/SIGINT, or the death of the parent process, stop it cleanly: queued
 records are written and every ``.open`` file is closed and renamed.
+
+If a WARC file cannot be written (a full disk: proxy_records), the proxy
+must not go on passing traffic it cannot record: from that moment every
+request is answered 503 by the proxy itself, it shuts down, and it exits
+with EXIT_DISK_FULL (ENOSPC, EDQUOT) or EXIT_RECORDING_FAILED (any other
+error), which the crawl reads (crawler.capture.proxy).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import warnings
 
 import warcprox
@@ -46,13 +53,18 @@ import warcprox.writer
 
 from crawler.capture.atomic import write_json
 from crawler.capture.dedup import dedup_path
-from crawler.capture.proxy_policy import configure_handler
+from crawler.capture.diskspace import is_disk_full
+from crawler.capture.proxy_policy import Refused, configure_handler
 from crawler.capture.proxy_records import DIGEST_ALGORITHM, CaptureWarcWriter, load_warcinfo
 
 log = logging.getLogger("bioarchive.proxy")
 
 RECORDLOG_PLUGIN = "crawler.capture.recordlog.RecordLog"
 PR_SET_PDEATHSIG = 1
+
+# Exit codes after a WARC write failure (0: stopped normally, 1: could not start).
+EXIT_RECORDING_FAILED = 3
+EXIT_DISK_FULL = 4
 
 
 # --- where things go in the collection ------------------------------------
@@ -126,6 +138,26 @@ class CaptureController(warcprox.controller.WarcproxController):
         log.info("recording proxy listening on %s:%s", self.proxy.server_address[0], self.port)
 
 
+def refusing_when_not_recording(handler: type, stopped: threading.Event) -> type:
+    """``handler``, answering 503 instead of proxying once nothing can be recorded any more."""
+
+    class Handler(handler):
+        def _connect_to_remote_server(self):
+            if stopped.is_set():
+                self.send_error(503, "recording stopped: the recording proxy cannot write WARC files")
+                raise Refused("recording stopped")
+            return super()._connect_to_remote_server()
+
+    Handler.__name__ = Handler.__qualname__ = handler.__name__
+    return Handler
+
+
+def exit_code_after(error: BaseException | None) -> int:
+    if error is None:
+        return 0
+    return EXIT_DISK_FULL if is_disk_full(error) else EXIT_RECORDING_FAILED
+
+
 def die_with_parent(expected_parent: int | None) -> None:
     """Get SIGTERM when the parent dies (even by SIGKILL), so files get closed; Linux only."""
     try:
@@ -152,6 +184,19 @@ class BriefFormatter(OneLineFormatter):
         return message.split(" | Traceback (most recent call last)", 1)[0]
 
 
+class _LogFile(logging.FileHandler):
+    """logs/warcprox.log lives on the collection's disk: when that is full, lines are lost, quietly.
+
+    (The default would print a "--- Logging error ---" traceback to stderr for
+    every line, which the crawl relays; the WARNING+ lines still reach stderr.)
+    """
+
+    def handleError(self, record):
+        if is_disk_full(sys.exc_info()[1]):
+            return
+        super().handleError(record)
+
+
 def setup_logging(archive_dir: str) -> None:
     # hanzo's gzip writer triggers a FutureWarning on every Python run; it is not ours to fix.
     warnings.filterwarnings("ignore", message="GzipFile was opened for writing", category=FutureWarning)
@@ -159,7 +204,7 @@ def setup_logging(archive_dir: str) -> None:
     root = logging.getLogger()
     root.handlers = []
     root.setLevel(logging.INFO)
-    to_file = logging.FileHandler(os.path.join(logs_dir(archive_dir), "warcprox.log"), encoding="utf-8")
+    to_file = _LogFile(os.path.join(logs_dir(archive_dir), "warcprox.log"), encoding="utf-8")
     to_file.setLevel(logging.INFO)
     to_file.setFormatter(OneLineFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     to_stderr = logging.StreamHandler(sys.stderr)
@@ -197,19 +242,30 @@ def main(argv=None) -> int:
 
     # Every writer warcprox creates (one per prefix) is ours.
     warcprox.writer.WarcWriter = CaptureWarcWriter
+    recording_stopped = threading.Event()
+    failures: list[BaseException] = []
     try:
         options = build_options(args)
-        handler = configure_handler(args.allow_private, args.block_host)
+        handler = refusing_when_not_recording(configure_handler(args.allow_private, args.block_host),
+                                              recording_stopped)
         controller = CaptureController(options, handler, args.ready_file)
     except Exception as e:
         log.error("recording proxy could not start: %s: %s", type(e).__name__, e)
         return 1
 
+    def write_failed(error: BaseException) -> None:  # called by the writer, on its thread
+        failures.append(error)
+        recording_stopped.set()
+        controller.stop.set()
+
+    options.bioarchive_on_write_failure = write_failed  # the writers read it from their options
     signal.signal(signal.SIGTERM, lambda *_: controller.stop.set())
     signal.signal(signal.SIGINT, lambda *_: controller.stop.set())
     controller.run_until_shutdown()  # returns once every record is written and files are renamed
-    log.info("recording proxy stopped")
-    return 0
+    code = exit_code_after(failures[0] if failures else None)
+    # The CRITICAL line of the write failure has said why; this one goes to logs/warcprox.log only.
+    log.info("recording proxy stopped" + (f" after a WARC write failure (exit code {code})" if code else ""))
+    return code
 
 
 if __name__ == "__main__":

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import json
 
+from scrapy.exceptions import DropItem
+
 from crawler.capture.dedup import PayloadDedup, dedup_path
+from crawler.capture.diskspace import DISK_FULL, RECORDING_FAILED, is_disk_full, stop_crawl, write_error_message
 from crawler.capture.records import RecordIndex, index_path
 from crawler.capture.warcinfo import warcinfo_fields
-from crawler.capture.writer import WarcWriter
+from crawler.capture.writer import WarcWriter, WarcWriteError
 
 SCREENSHOT_URN = "urn:screenshot:"
 DOM_URN = "urn:rendered-dom:"
@@ -35,10 +38,14 @@ class RenderedRecordsPipeline:
         self.settings = settings
         self.writer: WarcWriter | None = None
         self.records: RecordIndex | None = None
+        self.crawler = None  # set by from_crawler: a write error stops the crawl
+        self._stopped = False
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings)
+        pipeline = cls(crawler.settings)
+        pipeline.crawler = crawler
+        return pipeline
 
     def open_spider(self, spider=None):
         archive_dir = self.settings.get("ARCHIVE_DIR")
@@ -55,12 +62,35 @@ class RenderedRecordsPipeline:
         )
 
     def close_spider(self, spider=None):
-        if self.writer is not None:
-            self.writer.close()
-        if self.records is not None:
-            self.records.close()
+        try:
+            if self.writer is not None:
+                self.writer.close()
+        except WarcWriteError as e:  # the file stays .open and is repaired on the next start
+            if self.crawler is None:
+                raise
+            stop_crawl(self.crawler, DISK_FULL if is_disk_full(e) else RECORDING_FAILED,
+                       write_error_message("closing the rendered-records WARC file", e))
+        finally:
+            if self.records is not None:
+                self.records.close()
 
     def process_item(self, item, spider=None):
+        try:
+            return self._write_rendered(item)
+        except WarcWriteError as e:
+            # A full disk (or a failing one): the writer has left its file .open and stopped.
+            # One line and a clean stop, not a traceback per item; the item goes no further.
+            item.screenshot_png = None
+            item.rendered_html = None
+            if not self._stopped:
+                self._stopped = True
+                if self.crawler is None:
+                    raise
+                stop_crawl(self.crawler, DISK_FULL if is_disk_full(e) else RECORDING_FAILED,
+                           write_error_message("writing the rendered records (screenshot, DOM, metadata)", e))
+            raise DropItem(f"rendered records of {item.final_url or item.url} not written: {e.strerror or e}") from None
+
+    def _write_rendered(self, item):
         page_url = item.final_url or item.url
         link = {}
         if item.response_record_id:
