@@ -218,3 +218,19 @@ def test_disk_that_really_fills_stops_the_crawl_and_is_repaired_later(site, tmp_
     again = subprocess.run([SCRAPY, "fsck", "-s", f"ARCHIVE_DIR={archive}"], cwd=ROOT, capture_output=True,
                            text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_guard_stops_a_crawl_that_starts_below_the_minimum(site, tmp_path):
+    """No tmpfs needed: a minimum no disk has (1 PB)."""
+    archive = tmp_path / "collection"
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text("\n".join(bench_urls(site, 20)) + "\n")
+    result = subprocess.run(crawl_command(seeds, archive, *FAST, "-s", f"MIN_FREE_SPACE={10**15}"), cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    log = result.stdout + result.stderr
+    assert result.returncode == 1, log[-3000:]
+    assert "Spider closed (disk_full)" in log and "Dumping Scrapy stats" in log  # closed, not killed
+    assert re.search(rf"ERROR: disk nearly full: {re.escape(str(archive))} has [\d.]+ [kMG]B free, below "
+                     rf"MIN_FREE_SPACE \(1000000 GB\): {re.escape(RESUME)}$", last_line(log)), last_line(log)
+    assert not [n for n in os.listdir(archive) if n.endswith(OPEN_SUFFIX)]
+    assert_closed_warcs_valid(archive)

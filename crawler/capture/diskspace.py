@@ -168,9 +168,10 @@ class DiskSpaceGuard:
         self.min_free = settings.getint("MIN_FREE_SPACE", 0)
         self.interval = settings.getfloat("DISK_CHECK_INTERVAL", 5)
         self._loop = None
+        self._closed = False
         self._one_line = _OneLineForDiskFull(self._disk_full_logged)
         self._one_line.install()
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(self.item_error, signal=signals.item_error)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
@@ -180,16 +181,28 @@ class DiskSpaceGuard:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def spider_opened(self, spider=None):
-        if self.min_free <= 0:
-            return
-        from twisted.internet import task
+    def engine_started(self):
+        if self.min_free > 0:
+            self._start_checks()
 
+    def _start_checks(self, tries: int = 0) -> None:
+        from twisted.internet import reactor, task
+
+        if self._closed:
+            return
+        engine = self.crawler.engine
+        if engine is None or not engine.running:
+            # The engine runs only once every engine_started handler has returned; a spider
+            # closed before that is never stopped properly (scrapy/scrapy#6916).
+            if tries < 200:
+                reactor.callLater(0.05, self._start_checks, tries + 1)
+            return
         self._loop = task.LoopingCall(self.check)
         self._loop.start(max(self.interval, 0.1), now=True).addErrback(
             lambda failure: logger.error("free space check failed: %s", failure.value))
 
     def spider_closed(self, spider=None, reason=None):
+        self._closed = True
         if self._loop is not None and self._loop.running:
             self._loop.stop()
         self._loop = None
