@@ -264,6 +264,21 @@ def test_a_night_two_page_bundle_carries_its_revisits_originals_and_verifies(nig
     assert result.returncode == 0 and result.stdout.strip().splitlines()[-1].startswith("VALID"), result.stdout
 
 
+def test_a_night_two_page_bundle_holds_what_its_unchanged_dom_references(nights):
+    """Cross-origin images are attributed to a visit through its DOM: a DOM revisit is read through its original."""
+    site = nights["site"]
+    since = min(r.header("WARC-Date") for r in nights["night2"])
+    out = str(nights["base"] / "night2-wechat.wacz")
+    done = scrapy("bundle", "-o", out, "--url", site.urls["wechat_classic"], "--since", since, archive=nights["dir"])
+    assert done.returncode == 0, done.stdout + done.stderr
+    held = _bundle_records(out)
+    assert [r for r in held.values() if r["type"] == "revisit" and r["uri"] == DOM_URN + site.urls["wechat_classic"]]
+    night2 = {r.id for r in nights["night2"]}
+    for image in site.urls["wechat_classic_images"]:
+        copies = [rid for rid, r in held.items() if (r["uri"] or "").startswith(image) and r["type"] in ("response", "revisit")]
+        assert [rid for rid in copies if rid in night2], f"night 2's copy of {image} is not in the bundle"
+
+
 def test_verify_names_a_screenshot_revisit_whose_original_is_missing(nights, night2_page, tmp_path):
     from crawler.bundle.keys import key_path, load_or_create_key
     from tests.tamper import Bundle, forge_custody

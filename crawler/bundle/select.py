@@ -388,6 +388,8 @@ class _Chooser:
         if ref is None:
             return set()
         try:
+            if ref.warc_type == "revisit":  # an unchanged DOM: its markup is in the original
+                ref = self._original(ref)
             text = self.coll.read(ref).content_stream().read().decode("utf-8", "replace")
         except SelectionError:
             return set()
