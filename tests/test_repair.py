@@ -20,7 +20,6 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -408,3 +407,36 @@ def test_sigkilled_crawl_is_repaired_by_the_next_crawl(site, tmp_path):
     for name in torn:
         assert f"{name}: torn original (kept as it is), repaired as {name[: -len(OPEN_SUFFIX)]}" in fsck.stdout
     assert fsck.stdout.strip().splitlines()[-1].startswith("CLEAN: ")
+
+
+@pytest.mark.e2e
+def test_crawl_stops_when_its_proxy_dies(site, tmp_path):
+    """Nothing may be fetched unrecorded: the proxy killed alone stops the crawl (recording_failed)."""
+    archive = tmp_path / "collection"
+    seeds_path = tmp_path / "seeds.txt"
+    seeds_path.write_text("\n".join(bench_urls(site, 60)) + "\n")
+    log_path = tmp_path / "crawl.log"
+    with open(log_path, "w") as log:
+        crawl = subprocess.Popen(crawl_command(seeds_path, archive, *FAST), cwd=ROOT, stdout=log,
+                                 stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 180
+        while _records_indexed(archive) < 3:
+            assert crawl.poll() is None and time.time() < deadline, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        [proxy] = [p for p in psutil.Process(crawl.pid).children(recursive=True)
+                   if "crawler.capture.proxy_server" in " ".join(_cmdline(p))]
+        proxy.kill()
+        assert crawl.wait(timeout=240) == 1
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+    log = log_path.read_text()
+    assert "Spider closed (recording_failed)" in log, log[-3000:]
+    assert "'capture/proxy_failed': -9" in log
+    last = [line for line in log.splitlines() if line.strip()][-1]
+    assert re.search(rf"ERROR: recording failed: the recording proxy \(pid {proxy.pid}\) died mid-crawl with exit "
+                     r"code -9 \(.*\): crawl stopped, nothing more can be recorded; every closed WARC file is valid",
+                     last), last
+    [torn] = [n for n in os.listdir(archive) if n.endswith(OPEN_SUFFIX)]  # the proxy's; ours was closed
+    assert open_file_states(str(archive)) == {torn: TORN}
