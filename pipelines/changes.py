@@ -351,8 +351,9 @@ class ChangeDetector:
     def _extracted_article(self, visit: Visit, ref: RecordRef) -> PageContent | None:
         original = self.records.original_of(ref) if ref.warc_type == "revisit" else None
         dom = self.records.get(visit.dom_record_id) if visit.dom_record_id else None
+        dom_original = self.records.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
         try:
-            evidence = evidence_for(self.archive_dir, ref, original, dom)
+            evidence = evidence_for(self.archive_dir, ref, original, dom, dom_original=dom_original)
         except EvidenceError:
             return None
         return _article_content(evidence.capture) if evidence is not None else None

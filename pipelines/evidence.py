@@ -25,14 +25,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
 from scrapy.exceptions import NotConfigured
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.capture.records import RecordIndex, RecordRef, connect, index_path
+from crawler.capture.records import RecordIndex, RecordRef, index_path
 from crawler.capture.writer import record_path
 from crawler.sources import Article, Page, SourceType, parse
 from crawler.sources.dom import element_text
@@ -272,7 +271,6 @@ class EvidencePipeline:
         self.stats = stats
         self.store: EvidenceStore | None = None
         self.records: RecordIndex | None = None
-        self._by_digest: sqlite3.Connection | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -285,7 +283,7 @@ class EvidencePipeline:
         self.records = RecordIndex(index_path(self.archive_dir))
 
     def close_spider(self, spider=None):
-        for handle in (self.store, self.records, self._by_digest):
+        for handle in (self.store, self.records):
             if handle is not None:
                 handle.close()
 
@@ -325,30 +323,10 @@ class EvidencePipeline:
         capture = self.records.get(item.response_record_id)
         if capture is None:
             raise EvidenceError(f"response record {item.response_record_id} is not in the record index")
-        original = self.original_of(capture) if capture.warc_type == "revisit" else None
+        original = self.records.original_of(capture) if capture.warc_type == "revisit" else None
         dom = self.records.get(item.dom_record_id) if item.dom_record_id else None
-        dom_original = self.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
+        dom_original = self.records.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
         return evidence_for(self.archive_dir, capture, original, dom, dom_original=dom_original)
-
-    def original_of(self, revisit: RecordRef) -> RecordRef | None:
-        """The record a revisit stands for (a response, or the resource of an unchanged DOM):
-        WARC-Refers-To, else the payload digest."""
-        if revisit.refers_to:
-            found = self.records.get(revisit.refers_to)
-            if found is not None:
-                return found
-        if not revisit.payload_digest:
-            return None
-        if self._by_digest is None:
-            self._by_digest = connect(index_path(self.archive_dir))
-        row = self._by_digest.execute(
-            "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-            "AND target_uri = ? ORDER BY warc_date LIMIT 1", (revisit.payload_digest, revisit.target_uri)).fetchone()
-        if row is None:
-            row = self._by_digest.execute(
-                "SELECT record_id FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-                "ORDER BY warc_date LIMIT 1", (revisit.payload_digest,)).fetchone()
-        return self.records.get(row[0]) if row else None
 
     def _inc(self, key, count=1):
         if self.stats is not None:

@@ -31,7 +31,7 @@ class Command(ScrapyCrawl):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. scrapy crawl archive -a seeds=FILE")
-        crawler = self.start_crawl(args[0], opts.spargs)
+        self.start_crawl(args[0], opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or self.refused or self.reasons != ["finished"]:
             self.exitcode = 1
