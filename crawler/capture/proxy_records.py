@@ -151,6 +151,10 @@ class CaptureWarcWriter(warcprox.writer.WarcWriter):
     def close(self):
         """fsync, rename to the final name while still locked, close; on an error the file stays .open."""
         if self.path is None:
+            if self.unrecorded:  # at shutdown: say what went through unrecorded, once
+                log.error("%d exchange(s) reached the writer after it stopped and were not recorded",
+                          self.unrecorded)
+                self.unrecorded = 0
             return
         f, path = self.f, self.path
         final = os.path.join(self.directory, self.finalname)
