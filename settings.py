@@ -154,7 +154,7 @@ EXTENSIONS = {
     # Each page's status in this crawl (new, changed, deleted, ...) counted into the stats,
     "pipelines.changes.ChangesOnClose": 960,
     # then read by the monitors (SPIDERMON_ENGINE_STOP_MONITORS).
-    "spidermon.contrib.scrapy.extensions.Spidermon": 990,
+    "crawler.monitors.Monitoring": 990,
 }
 
 # --- Monitors (Spidermon) -------------------------------------------------

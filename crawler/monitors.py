@@ -15,24 +15,30 @@ MONITOR_MAX_DELETIONS, MONITOR_MAX_DELETION_SHARE, MONITOR_MAX_BROWSER_RESTARTS.
 from __future__ import annotations
 
 import logging
-import warnings
 
-from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.contrib.scrapy.extensions import Spidermon
 from spidermon.contrib.scrapy.monitors import FinishReasonMonitor
+from spidermon.contrib.scrapy.runners import SpiderMonitorResult, SpiderMonitorRunner
 from spidermon.core.actions import Action
 
 logger = logging.getLogger(__name__)
-# Spidermon 1.27 logs through Spider.log(), which Scrapy 2.19 deprecates: one warning per run, not ours.
-warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"spidermon\.")
 
 
 def _setting(monitor: Monitor, name: str, default: float) -> float:
     return monitor.data.crawler.settings.getfloat(name, default)
 
 
+class CrawlMonitor(Monitor):
+    """A monitor of a crawl that ran: an unreadable seed file has already been reported, in one line."""
+
+    def setUp(self):
+        if self.data.stats.get("archive/seed_error"):
+            self.skipTest("nothing was crawled: the seed file could not be used")
+
+
 @monitors.name("Capture")
-class CaptureMonitor(Monitor):
+class CaptureMonitor(CrawlMonitor):
     @monitors.name("pages were captured")
     def test_pages_captured(self):
         pages = self.data.stats.get("changes/pages", 0)
@@ -41,7 +47,7 @@ class CaptureMonitor(Monitor):
 
 
 @monitors.name("Errors")
-class ErrorRateMonitor(Monitor):
+class ErrorRateMonitor(CrawlMonitor):
     @monitors.name("error rate below MONITOR_MAX_ERROR_RATE")
     def test_error_rate(self):
         pages = self.data.stats.get("changes/pages", 0)
@@ -53,7 +59,7 @@ class ErrorRateMonitor(Monitor):
 
 
 @monitors.name("Deletions")
-class DeletionsMonitor(Monitor):
+class DeletionsMonitor(CrawlMonitor):
     """Many posts gone at once is more often a block, a changed notice page or a broken site than a purge."""
 
     @monitors.name("no unusual number of deletions")
@@ -69,7 +75,7 @@ class DeletionsMonitor(Monitor):
 
 
 @monitors.name("Recording proxy")
-class RecordingMonitor(Monitor):
+class RecordingMonitor(CrawlMonitor):
     @monitors.name("the recording proxy ran and stopped cleanly")
     def test_proxy(self):
         failed = self.data.stats.get("capture/proxy_failed")
@@ -79,7 +85,7 @@ class RecordingMonitor(Monitor):
 
 
 @monitors.name("Browser")
-class BrowserMonitor(Monitor):
+class BrowserMonitor(CrawlMonitor):
     @monitors.name("the browser started and did not crash")
     def test_browser(self):
         settings = self.data.crawler.settings
@@ -94,19 +100,25 @@ class BrowserMonitor(Monitor):
                                                   f"(MONITOR_MAX_BROWSER_RESTARTS {most:g})")
 
 
+@monitors.name("Finish reason")
+class FinishMonitor(CrawlMonitor, FinishReasonMonitor):
+    """Spidermon's own check of the close reason (SPIDERMON_EXPECTED_FINISH_REASONS)."""
+
+
 class RecordVerdict(Action):
     """Put the monitors' verdict in the crawl's stats and one line in its log."""
 
     def run_action(self):
         failures = [{"monitor": r.monitor.name, "reason": _reason(r.reason)} for r in self.result.monitors_failed_results]
-        passed = [r.monitor.name for r in self.result.monitors_passed_results]
+        passed = [r.monitor.name for r in self.result.monitors_passed_results if r.status != "SKIPPED"]
         stats = self.data.crawler.stats
-        stats.set_value("monitors/verdict", "FAIL" if failures else "PASS")
+        ran = failures or passed
+        stats.set_value("monitors/verdict", "FAIL" if failures else "PASS" if ran else "SKIPPED")
         stats.set_value("monitors/failures", failures)
         stats.set_value("monitors/passed", passed)
         if failures:
             logger.error("monitors: FAIL: %s", "; ".join(f["reason"] for f in failures))
-        else:
+        elif passed:
             logger.info("monitors: PASS (%d checks)", len(passed))
 
 
@@ -117,6 +129,34 @@ def _reason(text) -> str:
 
 
 class CrawlMonitors(MonitorSuite):
-    monitors = [CaptureMonitor, ErrorRateMonitor, DeletionsMonitor, RecordingMonitor, BrowserMonitor,
-                FinishReasonMonitor]
+    monitors = [CaptureMonitor, ErrorRateMonitor, DeletionsMonitor, RecordingMonitor, BrowserMonitor, FinishMonitor]
     monitors_finished_actions = [RecordVerdict]
+
+
+# -- Spidermon, reporting in one line per failure ---------------------------------
+
+class OneLineResult(SpiderMonitorResult):
+    """Spidermon's report in the crawl log, with a failed monitor as one line, not a unittest traceback."""
+
+    def write_errors(self):
+        for status in self.step.error_statuses:
+            for item in self.step.items_for_status(status):
+                self.log_error(f"{item.status}: {item.item.name}: {_reason(item.error)}")
+
+    def log(self, msg, level=logging.DEBUG):
+        # Spider.log() is deprecated in Scrapy 2.19; the spider's logger is the same log.
+        self.spider.logger.log(level, "[Spidermon] %s", msg)
+
+
+class OneLineRunner(SpiderMonitorRunner):
+    def create_result(self):
+        return OneLineResult(self.spider)
+
+
+class Monitoring(Spidermon):
+    """Spidermon's extension (SPIDERMON_* settings), its report written by OneLineResult."""
+
+    def _run_suites(self, spider, suites):
+        data = self._generate_data_for_spider(spider)
+        for suite in suites:
+            OneLineRunner(spider=spider).run(suite, **data)

@@ -56,11 +56,12 @@ def build_report(*, archive_dir: str, seeds: str, started: float, finished: floa
     if refused:
         failures.append(f"crawl not started: {refused}")
     elif close_reason != "finished":
-        failures.append(f"crawl ended as {close_reason!r}" + (f": {stats['capture/stop_message']}"
-                                                            if stats.get("capture/stop_message") else ""))
-    if not refused and monitors["verdict"] != "PASS":
-        failures += [f"monitor {f['monitor']}: {f['reason']}" for f in monitors["failures"]] or \
-                    [f"monitors: {monitors['verdict']}"]
+        why = stats.get("capture/stop_message") or stats.get("archive/seed_error")
+        failures.append(f"crawl ended as {close_reason!r}" + (f": {why}" if why else ""))
+    if monitors["verdict"] == "FAIL":
+        failures += [f"monitor {f['monitor']}: {f['reason']}" for f in monitors["failures"]]
+    elif monitors["verdict"] != "PASS" and not failures:  # the monitors did not run, and nothing says why
+        failures.append(f"monitors: {monitors['verdict']}")
 
     def pages(status: str) -> list[dict]:
         return [c.as_row() for c in changes if c.status == status]
