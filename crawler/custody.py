@@ -39,6 +39,7 @@ from datetime import datetime, timezone
 from typing import Iterable, Iterator
 
 from crawler import SOFTWARE, __version__
+from crawler.afterstop import AfterEngineStop
 
 logger = logging.getLogger(__name__)
 
@@ -304,7 +305,7 @@ def log_new_captures(archive_dir: str, actor: dict, recorded_by: str = "crawl") 
     return added
 
 
-class CustodyOnClose:
+class CustodyOnClose(AfterEngineStop):
     """Scrapy extension: log the crawl's finished WARC files in ARCHIVE_DIR/custody.jsonl.
 
     Connected to engine_stopped after RecordingProxy (which stops warcprox
@@ -313,17 +314,8 @@ class CustodyOnClose:
     """
 
     def __init__(self, crawler):
-        from scrapy import signals
-
-        self.crawler = crawler
-        settings = crawler.settings
-        self.archive_dir = settings.get("ARCHIVE_DIR")
-        self.actor = actor(settings.get("OPERATOR"), settings.get("CONTACT"))
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+        super().__init__(crawler)
+        self.actor = actor(crawler.settings.get("OPERATOR"), crawler.settings.get("CONTACT"))
 
     def engine_stopped(self):
         if not os.path.isdir(self.archive_dir):

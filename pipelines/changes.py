@@ -39,6 +39,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
+from crawler.afterstop import AfterEngineStop
 from crawler.capture.records import RecordIndex, RecordRef, index_path
 from crawler.outcome import ALIVE, GONE, visit_outcome
 from crawler.sources import Page
@@ -440,7 +441,7 @@ def summary(changes: list[PageChange]) -> dict:
     return out
 
 
-class ChangesOnClose:
+class ChangesOnClose(AfterEngineStop):
     """Scrapy extension: count the crawl's statuses into its stats once the engine has stopped.
 
     After the recording proxy and the custody log (EXTENSIONS order 960),
@@ -450,17 +451,6 @@ class ChangesOnClose:
     (pages whose visit got no answer), and ``changes/<status>`` for each status
     plus ``changes/newly_deleted``.
     """
-
-    def __init__(self, crawler):
-        from scrapy import signals
-
-        self.crawler = crawler
-        self.archive_dir = crawler.settings.get("ARCHIVE_DIR")
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def engine_stopped(self):
         crawl_id = self.crawler.settings.get("CRAWL_ID")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.afterstop import AfterEngineStop
 from crawler.capture.atomic import write_json
 from crawler.capture.writer import OPEN_SUFFIX
 from crawler.capture.lock import exclusive
@@ -205,24 +206,13 @@ def _load_json(path: str) -> dict:
         return {}  # missing or damaged: everything is reindexed, which is always safe
 
 
-class IndexOnClose:
+class IndexOnClose(AfterEngineStop):
     """Scrapy extension: update the collection's CDXJ once the engine has stopped.
 
     Connected after the proxy extension, whose engine_stopped handler stops
     warcprox and so closes (renames) its files before this runs.
     Settings: ARCHIVE_DIR. Stats: ``capture/index_lines``.
     """
-
-    def __init__(self, crawler):
-        from scrapy import signals
-
-        self.crawler = crawler
-        self.archive_dir = crawler.settings.get("ARCHIVE_DIR")
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def engine_stopped(self):
         if not os.path.isdir(self.archive_dir):
