@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import sqlite3
 from dataclasses import dataclass, field
 
 from warcio.archiveiterator import ArchiveIterator
@@ -73,3 +74,15 @@ def visit_errors(records: list[Rec]) -> dict[str, str | None]:
             meta = json.loads(rec.payload)
             errors[meta["url"]] = meta.get("error")
     return errors
+
+
+def records_indexed(archive_dir: str, warc_type: str = "response") -> int:
+    """Records of this type in the collection's record index so far (0 before it exists)."""
+    try:
+        db = sqlite3.connect(f"file:{archive_dir}/state/capture.sqlite?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM records WHERE warc_type = ?", (warc_type,)).fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0

@@ -14,6 +14,8 @@ TEST_SETTINGS = [
     "-s", "DOWNLOAD_DELAY=0",
     "-s", "AUTOTHROTTLE_ENABLED=0",
     "-s", "RETRY_TIMES=0",
+    # Temporarily unavailable pages are still tried again, after half a second, not half a minute.
+    "-s", "UNAVAILABLE_RETRY_DELAY=0.5",
     "-s", "CONTACT=tests@bioarchive.invalid",
 ]
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from crawler.capture.proxy_server import EXIT_DISK_FULL
 from crawler.capture.repair import TORN, open_file_states
 from crawler.capture.writer import OPEN_SUFFIX
 from mocksite.bench import bench_urls
-from tests.collection import read_collection, warc_files
+from tests.collection import read_collection, records_indexed, warc_files
 from tests.crawling import ROOT, TEST_SETTINGS, crawl_command
 
 SCRAPY = os.path.join(os.path.dirname(sys.executable), "scrapy")
@@ -84,17 +83,6 @@ def fill(disk, leave: int) -> None:
                 break
 
 
-def pages_rendered(archive) -> int:
-    try:
-        db = sqlite3.connect(f"file:{archive}/state/capture.sqlite?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM records WHERE warc_type = 'metadata'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def start_crawl(site, tmp_path, archive, *extra) -> tuple[subprocess.Popen, str]:
     seeds = tmp_path / "seeds.txt"
     seeds.write_text("\n".join(bench_urls(site, 150)) + "\n")
@@ -102,7 +90,7 @@ def start_crawl(site, tmp_path, archive, *extra) -> tuple[subprocess.Popen, str]
     proc = subprocess.Popen(crawl_command(seeds, archive, *FAST, *extra), cwd=ROOT, stdout=open(log, "w"),
                             stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 180
-    while pages_rendered(archive) < 5:  # both writers have written records
+    while records_indexed(archive, "metadata") < 5:  # both writers have written records
         assert proc.poll() is None, open(log).read()[-3000:]
         assert time.monotonic() < deadline, "the crawl did not get going"
         time.sleep(0.2)

@@ -37,6 +37,7 @@ from crawler.capture.repair import (LIVE, REPAIRED, TORN, has_live_writer, open_
 from crawler.capture.writer import OPEN_SUFFIX, WarcWriter
 from crawler.custody import COLLECTION_LOG, CustodyLog, check_chain
 from mocksite.bench import bench_urls
+from tests.collection import records_indexed
 from tests.crawling import ROOT, TEST_SETTINGS, crawl_command
 
 FAST = [*TEST_SETTINGS, "-s", "SCOPE_DEPTH=0"]
@@ -295,19 +296,6 @@ def test_warcprox_holds_the_lock_and_a_killed_proxy_leaves_a_torn_file(site, tmp
 
 # --- a crawl killed mid-way, and the next one ------------------------------------
 
-def _records_indexed(archive) -> int:
-    import sqlite3
-
-    try:
-        db = sqlite3.connect(f"file:{archive}/state/capture.sqlite?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT count(*) FROM records WHERE warc_type = 'metadata'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def _kill_everything(crawl: subprocess.Popen) -> None:
     """SIGKILL the crawl, warcprox (its own session) and Chromium at once, as a power cut would."""
     root = psutil.Process(crawl.pid)
@@ -361,7 +349,7 @@ def test_sigkilled_crawl_is_repaired_by_the_next_crawl(site, tmp_path):
                                  stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.time() + 180
-        while _records_indexed(archive) < 6:  # a few pages rendered: both writers have records out
+        while records_indexed(archive, "metadata") < 6:  # a few pages rendered: both writers have records out
             assert crawl.poll() is None, open(tmp_path / "first.log").read()[-3000:]
             assert time.time() < deadline, "the crawl did not get going"
             time.sleep(0.2)
@@ -421,7 +409,7 @@ def test_crawl_stops_when_its_proxy_dies(site, tmp_path):
                                  stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 180
-        while _records_indexed(archive) < 3:
+        while records_indexed(archive, "metadata") < 3:
             assert crawl.poll() is None and time.time() < deadline, log_path.read_text()[-3000:]
             time.sleep(0.2)
         [proxy] = [p for p in psutil.Process(crawl.pid).children(recursive=True)
@@ -434,6 +422,8 @@ def test_crawl_stops_when_its_proxy_dies(site, tmp_path):
     log = log_path.read_text()
     assert "Spider closed (recording_failed)" in log, log[-3000:]
     assert "'capture/proxy_failed': -9" in log
+    assert "FAIL: Recording proxy/the recording proxy ran and stopped cleanly: recording proxy failed during " \
+           "the crawl (exit code -9)" in log
     last = [line for line in log.splitlines() if line.strip()][-1]
     assert re.search(rf"ERROR: recording failed: the recording proxy \(pid {proxy.pid}\) died mid-crawl with exit "
                      r"code -9 \(.*\): crawl stopped, nothing more can be recorded; every closed WARC file is valid",

@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import zipfile
 from io import BytesIO
 
@@ -25,7 +26,7 @@ from crawler.capture.index import closed_warcs
 from crawler.capture.rendered import DOM_URN, SCREENSHOT_URN
 from crawler.capture.writer import sha256_b32
 from mocksite import MockSite
-from tests.collection import read_collection
+from tests.collection import read_collection, records_indexed
 from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command
 from tests.provenance import check_row
 
@@ -336,6 +337,12 @@ def test_warcprox_dedup_off_writes_every_payload_in_full(tmp_path):
                 s.trust_env = False
                 for _ in range(2):
                     assert s.get(url, proxies={"http": proxy}, timeout=30).status_code == 200
+                    # warcprox answers before it records: let the exchange reach the WARC (and the
+                    # dedup database) before asking again, as the next night would.
+                    deadline = time.monotonic() + 30
+                    while records_indexed(str(archive), "response") < 1 or (dedup and not _dedup_rows(archive)):
+                        assert time.monotonic() < deadline, "the first exchange was never recorded"
+                        time.sleep(0.05)
             crawler.signals.send_catch_log(signals.engine_stopped)
             kinds[dedup] = [r.type for r in read_collection(str(archive)) if r.uri == url and r.type != "request"]
             assert os.path.exists(archive / "state" / "dedup.sqlite") == dedup
@@ -381,3 +388,17 @@ def test_an_animated_page_gives_the_same_screenshot_every_time():
     taken = asyncio.run(shots())
     assert all(png and png.startswith(b"\x89PNG") for png in taken)
     assert len({sha256_b32(png) for png in taken}) == 1
+
+
+def _dedup_rows(archive) -> int:
+    """Payloads in warcprox's dedup database so far."""
+    import sqlite3
+
+    try:
+        db = sqlite3.connect(f"file:{archive}/state/dedup.sqlite?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM dedup").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0

@@ -596,7 +596,10 @@ def test_hostile_input_never_raises(name):
     for st in found:
         assert text[st.quote_start:st.quote_end] == st.quote and st.figure in st.quote
         assert st.quote_end - st.quote_start <= 800
-    assert elapsed < 30, f"{name}: {elapsed:.1f}s for {len(text)} characters"
+    # A guard against a hang (catastrophic backtracking takes hours), not a speed target: these
+    # inputs take 5-35 s depending on the machine, linear in their length; speed is measured by
+    # benchmarks/extraction_speed.py.
+    assert elapsed < 180, f"{name}: {elapsed:.1f}s for {len(text)} characters"
 
 
 @pytest.mark.parametrize("published_at, publisher, title", [
