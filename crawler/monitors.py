@@ -78,8 +78,9 @@ class DeletionsMonitor(CrawlMonitor):
 class RecordingMonitor(CrawlMonitor):
     @monitors.name("the recording proxy ran and stopped cleanly")
     def test_proxy(self):
-        failed = self.data.stats.get("capture/proxy_failed")
-        self.assertFalse(failed, msg=f"recording proxy failed: {failed}")
+        failed = self.data.stats.get("capture/proxy_failed")  # its exit code, when it died mid-crawl
+        why = self.data.stats.get("capture/stop_message") or "see ARCHIVE_DIR/logs/warcprox.log"
+        self.assertFalse(failed, msg=f"recording proxy failed during the crawl (exit code {failed}): {why}")
         code = self.data.stats.get("capture/proxy_exit_code")
         self.assertIn(code, (None, 0), msg=f"recording proxy exited with code {code} (see ARCHIVE_DIR/logs/warcprox.log)")
 
