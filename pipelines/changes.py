@@ -15,13 +15,14 @@ For one crawl (a night), every page URL it visited gets one status:
 
 (crawler.outcome decides alive / gone / temporary.) Nothing here is stored:
 it is derived from the page log (visits by crawl), the record index (each
-visit's response record: its date, digest and place) and the evidence store
-(each article's text), so it can be asked again of any crawl, and it never
-drops anything: the earlier capture's evidence stays where it is.
+visit's response record: its date, digest and place) and the WARC records
+themselves (each article read as the evidence pipeline reads it), so it can
+be asked again of any crawl, and it never drops anything: the earlier
+capture's evidence stays where it is.
 
 Comparison: the same payload digest means unchanged without reading
-anything. Otherwise articles compare title, publication time, body text and
-the statements of collection read from it (re-read from the stored text at
+anything. Otherwise articles compare title, publication time, body text,
+photos and the statements of collection read from the text (both captures at
 the current extractor version, so an extractor upgrade is not taken for an
 edit); other pages compare their visible text (scripts and styles left out).
 
@@ -45,9 +46,8 @@ from crawler.outcome import ALIVE, GONE, visit_outcome
 from crawler.sources import Page
 from crawler.sources.dom import element_text
 from pipelines import statements as statement_rules
-from pipelines.evidence import ARTICLE_TYPES, EvidenceError, evidence_for, read_stored_record
+from pipelines.evidence import ARTICLE_TYPES, EvidenceError, choose_text, read_capture, read_stored_record
 from pipelines.pages import PageLog, Visit
-from pipelines.store import EvidenceStore, evidence_path
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class PageContent:
     published_at: str | None
     text: str
     facts: list[Fact]
+    images: tuple[str, ...] = ()  # an article's photos: a swapped photo is an edit too
 
 
 # -- text ----------------------------------------------------------------------------
@@ -203,6 +204,12 @@ def content_difference(old: PageContent, new: PageContent) -> list[str]:
     facts = facts_difference(old.facts, new.facts)
     if facts:
         parts.append("facts: " + "; ".join(facts))
+    if old.images != new.images:
+        added, removed = set(new.images) - set(old.images), set(old.images) - set(new.images)
+        parts.append("images: " + ", ".join(f"{n} {what}" for what, n in
+                                            (("added", len(added)), ("removed", len(removed)),
+                                             ("reordered", int(not added and not removed))) if n)
+                     + (f" (added {_clip(sorted(added)[0], 80)})" if added else ""))
     text = text_difference(old.text, new.text)
     if text:
         parts.append(text)
@@ -212,19 +219,17 @@ def content_difference(old: PageContent, new: PageContent) -> list[str]:
 # -- the detector ------------------------------------------------------------------------
 
 class ChangeDetector:
-    """Reads a collection's page log, record index and evidence store (read only)."""
+    """Reads a collection's page log, record index and WARC files (read only)."""
 
     def __init__(self, archive_dir: str):
         self.archive_dir = archive_dir
         self.pages = PageLog(archive_dir)
         self.records = RecordIndex(index_path(archive_dir))
-        self.store = EvidenceStore(archive_dir) if os.path.exists(evidence_path(archive_dir)) else None
         self._contents: dict[str, PageContent | None] = {}
 
     def close(self) -> None:
-        for handle in (self.pages, self.records, self.store):
-            if handle is not None:
-                handle.close()
+        self.pages.close()
+        self.records.close()
 
     def __enter__(self) -> ChangeDetector:
         return self
@@ -338,26 +343,22 @@ class ChangeDetector:
 
     def _read_content(self, visit: Visit, ref: RecordRef) -> PageContent | None:
         if visit.source_type in ARTICLE_TYPES:
-            article = self._stored_article(ref) or self._extracted_article(visit, ref)
+            article = self._article(visit, ref)
             if article is not None:
                 return article
         return self._document(visit, ref)
 
-    def _stored_article(self, ref: RecordRef) -> PageContent | None:
-        if self.store is None:
-            return None
-        rows = self.store.captures_of(ref.record_id)
-        return _article_content(rows[-1]) if rows else None
-
-    def _extracted_article(self, visit: Visit, ref: RecordRef) -> PageContent | None:
+    def _article(self, visit: Visit, ref: RecordRef) -> PageContent | None:
+        """The article as the evidence pipeline reads it (same records, same choice of text)."""
         original = self.records.original_of(ref) if ref.warc_type == "revisit" else None
         dom = self.records.get(visit.dom_record_id) if visit.dom_record_id else None
         dom_original = self.records.original_of(dom) if dom is not None and dom.warc_type == "revisit" else None
         try:
-            evidence = evidence_for(self.archive_dir, ref, original, dom, dom_original=dom_original)
+            own, response, rendered = read_capture(self.archive_dir, ref, original, dom, dom_original)
         except EvidenceError:
             return None
-        return _article_content(evidence.capture) if evidence is not None else None
+        chosen = choose_text(own.target_uri or visit.url, response, rendered)
+        return _article_content(chosen[0]) if chosen is not None else None
 
     def _document(self, visit: Visit, ref: RecordRef) -> PageContent | None:
         source = self.records.original_of(ref) if ref.warc_type == "revisit" else ref
@@ -422,15 +423,16 @@ class ChangeDetector:
         return sorted(events, key=lambda e: (e["deleted_at"] or "", e["url"]))
 
 
-def _article_content(row: dict) -> PageContent:
-    text = row.get("body_text") or ""
-    found = statement_rules.extract_statements(text, published_at=row.get("published_at"),
-                                               publisher=row.get("publisher"), title=row.get("title"))
+def _article_content(article) -> PageContent:
+    text = article.body_text or ""
+    found = statement_rules.extract_statements(text, published_at=article.published_at,
+                                               publisher=article.publisher, title=article.title)
     facts = [Fact(biometric=s.biometric, measure=s.measure, unit=s.unit, place_code=s.place_code,
                   cumulative=bool(s.cumulative), value_min=s.value_min, value_max=s.value_max,
                   qualifier=s.qualifier, period_start=s.period_start, period_end=s.period_end,
                   figure=s.figure, place_name=s.place_name) for s in found]
-    return PageContent(title=row.get("title"), published_at=row.get("published_at"), text=text, facts=facts)
+    return PageContent(title=article.title, published_at=article.published_at, text=text, facts=facts,
+                       images=tuple(article.images or ()))
 
 
 def summary(changes: list[PageChange]) -> dict:

@@ -229,6 +229,13 @@ def evidence_for(archive_dir: str, capture: RecordRef, original: RecordRef | Non
     ``original`` is the response a revisit ``capture`` refers to (None for a
     response); ``dom_original`` the record a revisit ``dom`` refers to.
     """
+    return extract_capture(*read_capture(archive_dir, capture, original, dom, dom_original), version)
+
+
+def read_capture(archive_dir: str, capture: RecordRef, original: RecordRef | None, dom: RecordRef | None,
+                 dom_original: RecordRef | None = None) -> tuple[StoredRecord, StoredRecord, StoredRecord | None]:
+    """(the capture's own record, the record holding its payload, its rendered DOM holding a payload),
+    revisits followed to their originals, each checked to be the record its ref names."""
     own = _expect(read_stored_record(archive_dir, capture.warc_filename, capture.warc_offset), capture)
     if own.warc_type == "revisit":
         response = _original_record(archive_dir, own, original, "response")
@@ -239,7 +246,7 @@ def evidence_for(archive_dir: str, capture: RecordRef, original: RecordRef | Non
     rendered = _expect(read_stored_record(archive_dir, dom.warc_filename, dom.warc_offset), dom) if dom else None
     if rendered is not None and rendered.warc_type == "revisit":
         rendered = _original_record(archive_dir, rendered, dom_original, "rendered-DOM")
-    return extract_capture(own, response, rendered, version)
+    return own, response, rendered
 
 
 def _original_record(archive_dir: str, revisit: StoredRecord, original: RecordRef | None,

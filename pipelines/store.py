@@ -224,12 +224,6 @@ class EvidenceStore:
         with self._lock:
             return [dict(zip(CAPTURE_COLUMNS, v)) for v in self._db.execute(sql, args).fetchall()]
 
-    def captures_of(self, capture_record_id: str) -> list[dict]:
-        """Every extraction of one capture (keys = CAPTURE_COLUMNS), oldest extractor version first."""
-        sql = f"SELECT {','.join(CAPTURE_COLUMNS)} FROM captures WHERE capture_record_id = ? ORDER BY capture_id"
-        with self._lock:
-            return [dict(zip(CAPTURE_COLUMNS, v)) for v in self._db.execute(sql, (capture_record_id,)).fetchall()]
-
     def counts(self) -> tuple[int, int]:
         """(capture rows, statement rows) over every version."""
         with self._lock:
