@@ -53,8 +53,8 @@ def test_outcomes():
     assert visit_outcome(200, "wechat_article", None).kind == ALIVE
     assert visit_outcome(404, "unknown", None).kind == GONE
     assert visit_outcome(410, None, None).kind == GONE
-    assert visit_outcome(200, "wechat_notice", None, "该内容已被发布者删除") == visit_outcome(200, "wechat_notice", None, "该内容已被发布者删除")
-    assert visit_outcome(200, "wechat_notice", None, "该内容已被发布者删除").reason == "该内容已被发布者删除"
+    notice = visit_outcome(200, "wechat_notice", None, "该内容已被发布者删除")
+    assert notice.kind == GONE and notice.reason == "该内容已被发布者删除"
     for status, source, error in ((200, "wechat_captcha", None), (403, "unknown", None), (429, None, None),
                                   (503, None, None), (None, None, "timeout"), (200, None, "redirect loop")):
         assert visit_outcome(status, source, error).kind == TEMPORARY, (status, source, error)
