@@ -16,7 +16,7 @@ Starting ``scrapy crawl archive -a seeds=FILE`` again:
 - the job was killed (SIGKILL, power, OOM): ``job.json`` still says
   ``running`` although nobody holds its lock. Scrapy writes its queue's
   bookkeeping only on a clean close, so its JOBDIR cannot be trusted: it is
-  moved aside (``stale-<time>/``, kept for inspection) and the same crawl
+  moved aside (``jobs/stale/<job>-<time>/``, kept for inspection) and the same crawl
   goes on from the page log instead, which has a row, committed as it
   happened, for every page already captured and the requests it led to.
   The spider does not fetch those pages again; it re-queues what they led to.
@@ -52,6 +52,7 @@ JOBS_DIR = "jobs"
 JOB_FILE = "job.json"
 # Scrapy's own files in a JOBDIR (scheduler queue, dupefilter, SpiderState).
 SCRAPY_JOB_FILES = ("requests.queue", "requests.seen", "spider.state")
+STALE_DIR = "stale"  # under ARCHIVE_DIR/jobs/: Scrapy state of killed runs, set aside
 
 RUNNING, PAUSED, FINISHED = "running", "paused", "finished"
 
@@ -155,11 +156,16 @@ def read_job(path: str) -> dict | None:
 
 
 def set_aside_scrapy_state(path: str) -> str | None:
-    """Move Scrapy's JOBDIR files of a killed run into ``stale-<time>/``; returns that directory."""
+    """Move Scrapy's JOBDIR files of a killed run into ``jobs/stale/<job>-<time>/``; returns that directory.
+
+    Beside the job's directory, not in it: a job that finishes removes its directory, and what
+    was set aside stays for inspection (the run report names it).
+    """
     present = [n for n in SCRAPY_JOB_FILES if os.path.exists(os.path.join(path, n))]
     if not present:
         return None
-    stale = os.path.join(path, "stale-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stale = os.path.join(os.path.dirname(path), STALE_DIR, f"{os.path.basename(path)}-{stamp}")
     os.makedirs(stale, exist_ok=True)
     for name in present:
         os.replace(os.path.join(path, name), os.path.join(stale, name))

@@ -8,6 +8,7 @@ run wrote.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -19,7 +20,7 @@ import pytest
 
 from crawler.capture.writer import record_path
 from tests.collection import read_collection
-from tests.crawling import ROOT, TEST_SETTINGS, crawl_command
+from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command
 
 pytestmark = [
     pytest.mark.e2e,
@@ -76,7 +77,9 @@ def resumed(site, tmp_path_factory):
         kill_tree(first)
     before = visits(archive)
     killed_at = time.time()
-    second = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    # Started again the way the scheduler would: the nightly job over the same seed file.
+    nightly = [SCRAPY, "nightly", "--seeds", str(seeds), "-s", f"ARCHIVE_DIR={archive}", *SETTINGS]
+    second = subprocess.run(nightly, cwd=ROOT, capture_output=True, text=True, timeout=600)
     (base / "run2.log").write_text(second.stdout + second.stderr)
     return {"archive": archive, "site": site, "before": before, "after": visits(archive),
             "second": second, "killed_at": killed_at}
@@ -92,6 +95,21 @@ def test_second_run_resumes_the_same_crawl(resumed):
     db = sqlite3.connect(f"file:{resumed['archive']}/state/capture.sqlite?mode=ro", uri=True)
     runs, interruptions, state = db.execute("SELECT runs, interruptions, state FROM crawls").fetchone()
     assert (runs, interruptions, state) == (2, 1, "finished")
+
+
+def test_the_run_report_says_what_was_recovered(resumed):
+    with open(os.path.join(resumed["archive"], "reports", "latest.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    recovery = report["recovery"]
+    assert recovery["resumed"] == "interrupted" and recovery["pages_already_captured"] >= 6
+    assert recovery["stale_jobdir"] and os.path.isdir(recovery["stale_jobdir"])
+    # The killed run's .open files were torn: each kept, and repaired beside it.
+    assert recovery["repaired"] and not recovery["failed"]
+    for repair in recovery["repaired"]:
+        assert os.path.exists(os.path.join(resumed["archive"], repair["original"]))
+        assert os.path.exists(os.path.join(resumed["archive"], repair["repaired"]))
+    text = resumed["second"].stdout
+    assert "resumed a crawl that was interrupted" in text and "torn WARC repaired:" in text, text
 
 
 def test_nothing_captured_is_fetched_again(resumed):
