@@ -18,6 +18,7 @@ import threading
 from dataclasses import astuple, dataclass, fields
 
 INDEX_FILENAME = os.path.join("state", "capture.sqlite")
+WAL_LIMIT = 1 << 20  # bytes a state database's write-ahead log is truncated to after a checkpoint
 
 
 def index_path(archive_dir: str) -> str:
@@ -30,6 +31,11 @@ def connect(path: str) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    # Many small commits: by default the write-ahead log grows to ~4 MB before a checkpoint and
+    # keeps that size. Checkpoint at ~1 MB and truncate back, so what the databases need on a
+    # nearly full disk stays small and known (MIN_FREE_SPACE is the reserve for finishing).
+    db.execute("PRAGMA wal_autocheckpoint=256")
+    db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
     return db
 
 
