@@ -202,17 +202,21 @@ def check_chain(lines: Iterable[bytes]) -> list[str]:
 
 # --- capture events -----------------------------------------------------------
 
-class _HashingReader:
-    """Hashes what the WARC reader pulls through it, so one pass gives digest, size and records."""
+class HashingReader:
+    """Read-through file wrapper: what a reader pulls through it is hashed (SHA-256) and counted,
+    so one pass over a WARC file gives its digest, its size and whatever the reader checked."""
 
     def __init__(self, f):
-        self.f, self.h, self.size = f, hashlib.sha256(), 0
+        self.f, self.sha256, self.size = f, hashlib.sha256(), 0
 
     def read(self, n=-1):
         data = self.f.read(n)
-        self.h.update(data)
+        self.sha256.update(data)
         self.size += len(data)
         return data
+
+    def tell(self):
+        return self.size
 
     def drain(self):
         for chunk in iter(lambda: self.read(_CHUNK), b""):
@@ -224,12 +228,12 @@ def describe_warc(path: str) -> tuple[str, int, int]:
     from warcio.archiveiterator import ArchiveIterator
 
     with open(path, "rb") as f:
-        reader = _HashingReader(f)
+        reader = HashingReader(f)
         records = 0
         for _ in ArchiveIterator(reader, no_record_parse=True):
             records += 1
         reader.drain()
-    return reader.h.hexdigest(), reader.size, records
+    return reader.sha256.hexdigest(), reader.size, records
 
 
 @contextmanager

@@ -31,7 +31,6 @@ error, or no collection at ARCHIVE_DIR.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -51,8 +50,8 @@ from crawler.capture.lock import LockTimeout, shared
 from crawler.capture.records import index_path
 from crawler.capture.repair import LIVE, REPAIRED, TORN, describe, final_name, open_file_states, repair_all, scan_path
 from crawler.capture.writer import record_path
-from crawler.custody import (COLLECTION_LOG, CustodyLog, actor, check_chain, log_new_captures, logged_hashes,
-                             repair_events, sha256_file)
+from crawler.custody import (COLLECTION_LOG, CustodyLog, HashingReader, actor, check_chain, log_new_captures,
+                             logged_hashes, repair_events, sha256_file)
 
 CHECKS = {
     "warc": "closed WARC files: gzip framing, records parse, digests, warcinfo first",
@@ -60,7 +59,6 @@ CHECKS = {
     "custody": "custody log: hash chain; a capture event matching every closed WARC file",
     "index": "record index: every row points inside an existing file",
 }
-_READ = 1 << 20
 _MAX_KEPT = 200  # findings kept per check for --json; the rest are counted
 _SCRATCH_SUFFIXES = (".creating", ".repairing")
 
@@ -128,26 +126,6 @@ class Report:
         return f"PROBLEMS: {self.archive_dir}: {self.total} problem{'s' * (self.total != 1)} ({counts})"
 
 
-class _HashingReader:
-    """The file as check_gzip_members reads it, hashed on the way (one pass: framing and SHA-256)."""
-
-    def __init__(self, f):
-        self.f, self.sha256, self.size = f, hashlib.sha256(), 0
-
-    def read(self, n=-1):
-        data = self.f.read(n)
-        self.sha256.update(data)
-        self.size += len(data)
-        return data
-
-    def tell(self):
-        return self.size
-
-    def drain(self):
-        while self.read(_READ):
-            pass
-
-
 # --- the checks ------------------------------------------------------------------
 
 def check_collection(archive_dir: str, quick: bool = False, out=None) -> Report:
@@ -187,7 +165,7 @@ def _check_warcs(report: Report, archive_dir: str) -> dict[str, str]:
 def _check_warc(report: Report, path: str, name: str) -> tuple[str, int, int]:
     """(SHA-256, bytes, records checked) of one closed WARC file; its problems go into the report."""
     with open(path, "rb") as f:
-        reader = _HashingReader(f)
+        reader = HashingReader(f)
         broken = None
         if name.endswith(".gz"):
             try:
