@@ -166,7 +166,10 @@ SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
 # Share of the pages visited whose visit got no answer (timeouts, resets).
 MONITOR_MAX_ERROR_RATE = 0.25
 # Newly deleted pages in one crawl past which the deletions are "unusual":
-# more than this many, or more than this share of the pages visited.
+# more than this many, or more than this share of the pages visited; fewer
+# than MONITOR_MIN_DELETIONS never are (on a short seed list, one or two posts
+# gone is news for the report, not a fault).
+MONITOR_MIN_DELETIONS = 3
 MONITOR_MAX_DELETIONS = 10
 MONITOR_MAX_DELETION_SHARE = 0.25
 # Browser crashes (restarted by scrapy-playwright) a crawl may have.

@@ -72,6 +72,23 @@ def test_an_unusual_number_of_deletions_fails_the_run(site, tmp_path):
     assert "unusual number of deletions" in second.stdout
 
 
+def test_one_post_gone_from_a_short_list_is_news_not_a_fault(site, tmp_path):
+    gone = next(url for url, e in site.night_changes(2).items() if e["status"] == "deleted" and e.get("key"))
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(f"{gone}\n{site.urls['gov_article']}\n")
+    archive = str(tmp_path / "collection")
+    site.night = 1
+    try:
+        assert nightly(str(seeds), archive).returncode == 0
+        site.night = 2
+        second = nightly(str(seeds), archive)  # 1 of 2 pages: half, but below MONITOR_MIN_DELETIONS
+    finally:
+        site.night = 1
+    assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+    found = report(archive)
+    assert found["statuses"]["newly_deleted"] == 1 and found["monitors"]["verdict"] == "PASS", found["monitors"]
+
+
 def test_two_nightly_runs_never_overlap(site, tmp_path):
     seeds = tmp_path / "seeds.txt"
     seeds.write_text(site.urls["gov_article"] + "\n")
