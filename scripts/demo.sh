@@ -11,10 +11,12 @@ MOCK_LOG="$COLLECTION/mocksite.log"
 
 # Fixed ports keep the demo's URLs stable from one run to the next (the URLs
 # name the ports): the second night below, and a later `make demo`, are the
-# collection's next nights.
+# collection's next nights. DEMO_HTTP_PORT / DEMO_HTTPS_PORT move them.
+HTTP_PORT="${DEMO_HTTP_PORT:-18080}"
+HTTPS_PORT="${DEMO_HTTPS_PORT:-18443}"
 start_mock() {  # $1: which night the mock plays
     rm -f "$COLLECTION/mocksite.ready"
-    $VPY -m mocksite --http-port 18080 --https-port 18443 --tls-dir "$COLLECTION/mock-tls" --night "$1" \
+    $VPY -m mocksite --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --tls-dir "$COLLECTION/mock-tls" --night "$1" \
         --write-seeds "$SEEDS" > "$COLLECTION/mocksite.ready" 2> "$MOCK_LOG" &
     MOCK_PID=$!
     for _ in $(seq 1 100); do
@@ -23,7 +25,13 @@ start_mock() {  # $1: which night the mock plays
         sleep 0.1
     done
 }
-stop_mock() { kill $MOCK_PID 2>/dev/null; wait $MOCK_PID 2>/dev/null || true; }
+MOCK_PID=
+stop_mock() {  # idempotent: called after each night and again on exit (set -e: a failed kill would end the demo)
+    [ -n "$MOCK_PID" ] || return 0
+    kill "$MOCK_PID" 2>/dev/null || true
+    wait "$MOCK_PID" 2>/dev/null || true
+    MOCK_PID=
+}
 trap stop_mock EXIT
 
 # The nightly crawl, as an operator schedules it; retries of captcha pages
