@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,3 +23,10 @@ TEST_SETTINGS = [
 
 def crawl_command(seeds_path, archive_dir, *settings: str) -> list[str]:
     return [SCRAPY, "crawl", "archive", "-a", f"seeds={seeds_path}", "-s", f"ARCHIVE_DIR={archive_dir}", *settings]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server a test starts, or a seed that must fail)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -8,23 +8,16 @@ to its exit status and to what it says it did.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 
 import pytest
 
-from tests.crawling import ROOT
+from tests.crawling import ROOT, free_port
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_demo_runs_two_nights_and_verifies_its_bundle(tmp_path):

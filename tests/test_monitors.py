@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 
 import pytest
 
 from crawler.capture.lock import exclusive
 from crawler.jobs import job_key
-from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command
+from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -32,15 +31,9 @@ def report(archive: str) -> dict:
         return json.load(f)
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_nothing_captured_fails_the_run(tmp_path):
     seeds = tmp_path / "seeds.txt"
-    seeds.write_text(f"http://127.0.0.1:{closed_port()}/news/1.html\n")
+    seeds.write_text(f"http://127.0.0.1:{free_port()}/news/1.html\n")
     archive = str(tmp_path / "collection")
     result = nightly(str(seeds), archive)
     assert result.returncode == 1, result.stdout + result.stderr[-3000:]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import zipfile
@@ -27,7 +26,7 @@ from crawler.capture.rendered import DOM_URN, SCREENSHOT_URN
 from crawler.capture.writer import sha256_b32
 from mocksite import MockSite
 from tests.collection import read_collection, records_indexed
-from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command
+from tests.crawling import ROOT, SCRAPY, TEST_SETTINGS, crawl_command, free_port
 from tests.provenance import check_row
 
 pytestmark = [
@@ -38,12 +37,6 @@ pytestmark = [
 FAST = [*TEST_SETTINGS, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
 EMPTY = sha256_b32(b"")
 PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrapy(*args, archive: str, timeout: int = 300) -> subprocess.CompletedProcess:
